@@ -1,0 +1,62 @@
+/**
+ * One command for users: `npm start` (production) or `npm run dev` (both processes with reload).
+ * Creates the data folder, applies migrations, builds the dashboard if there is no build yet, then runs the
+ * inference server and the Next.js server side by side; if either exits, the other is stopped too.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { env } from "~/server/env";
+import { ensureDataDir } from "~/server/store/data-dir";
+import { applyMigrations } from "~/server/store/migrate";
+
+const root = process.cwd();
+const bin = (name: string) => path.join(root, "node_modules", ".bin", name);
+
+function launch(name: string, command: string, args: string[]): ChildProcess {
+  const child = spawn(command, args, { stdio: "inherit", env: process.env });
+  child.on("exit", (code, signal) => {
+    console.log(`[launch] ${name} exited (${signal ?? code})`);
+    shutdown(code ?? 1);
+  });
+  return child;
+}
+
+const children: ChildProcess[] = [];
+let isStopping = false;
+
+function shutdown(code: number): void {
+  if (isStopping) return;
+  isStopping = true;
+  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+  process.exitCode = code;
+}
+
+async function main(mode: "start" | "dev"): Promise<void> {
+  await ensureDataDir(env.dataDir);
+  console.log(`[launch] data in ${env.dataDir}`);
+  await applyMigrations({ databaseUrl: env.DATABASE_URL, cwd: root });
+  if (mode === "start" && !existsSync(path.join(root, ".next", "BUILD_ID"))) {
+    console.log("[launch] no production build yet: running `next build` once");
+    const build = spawn(bin("next"), ["build"], { stdio: "inherit" });
+    const code = await new Promise<number | null>((resolve) => build.on("exit", resolve));
+    if (code !== 0) throw new Error(`next build failed (exit ${code})`);
+  }
+  const inferenceArgs = mode === "dev" ? ["watch", "server/inference/main.ts"] : ["server/inference/main.ts"];
+  children.push(launch("inference server", bin("tsx"), inferenceArgs));
+  const nextArgs = [mode === "dev" ? "dev" : "start", "-H", env.HOST, "-p", String(env.PORT)];
+  children.push(launch("web server", bin("next"), nextArgs));
+  console.log(`[launch] dashboard on http://${env.HOST}:${env.PORT}`);
+  process.once("SIGINT", () => shutdown(0));
+  process.once("SIGTERM", () => shutdown(0));
+}
+
+const mode = process.argv[2];
+if (mode !== "start" && mode !== "dev") {
+  console.error("usage: tsx scripts/launch.ts start|dev");
+  process.exit(2);
+}
+main(mode).catch((error: unknown) => {
+  console.error(`[launch] ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

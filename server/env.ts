@@ -1,0 +1,67 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * The one place configuration is read. Every setting is documented in README.md (Configuration) with its
+ * default; nothing else in the code base reads `process.env`.
+ */
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  /** Root of everything the app writes: the SQLite file, feature files, thumbnails. Created on first start. */
+  DATA_DIR: z.string().min(1).default("data"),
+  /** Prisma connection string; defaults to `file:<DATA_DIR>/lens.db`. */
+  DATABASE_URL: z.string().min(1).optional(),
+  /** Where the browser-facing Next.js server listens. */
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** Where the inference server process listens, and where the web server reaches it. */
+  INFERENCE_HOST: z.string().min(1).default("127.0.0.1"),
+  INFERENCE_PORT: z.coerce.number().int().min(1).max(65535).default(3101),
+  INFERENCE_URL: z.url().optional(),
+  /** How long the web server waits for the inference server's health answer before reporting it down. */
+  INFERENCE_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  /** The model folder the inference server serves (design.md: the model-directory contract). */
+  MODEL_DIR: z.string().min(1).default("models/florence-vl-mini"),
+  /** ONNX Runtime execution provider; `cuda` needs `npm ci --onnxruntime-node-install=cuda12`. */
+  EXECUTION_PROVIDER: z.enum(["cpu", "cuda", "webgpu"]).default("cpu"),
+  /** ONNX Runtime thread pools; 0 lets ONNX Runtime choose (one thread per physical core). */
+  ORT_INTRA_OP_THREADS: z.coerce.number().int().min(0).max(256).default(0),
+  ORT_INTER_OP_THREADS: z.coerce.number().int().min(0).max(256).default(1),
+});
+
+export type Env = Readonly<
+  Omit<z.infer<typeof schema>, "DATABASE_URL" | "INFERENCE_URL"> & {
+    DATABASE_URL: string;
+    INFERENCE_URL: string;
+    /** DATA_DIR made absolute against the working directory. */
+    dataDir: string;
+    /** MODEL_DIR made absolute against the working directory. */
+    modelDir: string;
+  }
+>;
+
+export class InvalidEnvironmentError extends Error {
+  override name = "InvalidEnvironmentError";
+}
+
+/** Parses a raw environment; exported for tests, the app uses `env`. */
+export function parseEnv(raw: Record<string, string | undefined>): Env {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new InvalidEnvironmentError(
+      `Invalid configuration (see README, Configuration):\n  ${problems.join("\n  ")}`,
+    );
+  }
+  const values = parsed.data;
+  const dataDir = path.resolve(values.DATA_DIR);
+  return Object.freeze({
+    ...values,
+    dataDir,
+    modelDir: path.resolve(values.MODEL_DIR),
+    DATABASE_URL: values.DATABASE_URL ?? `file:${path.join(dataDir, "lens.db")}`,
+    INFERENCE_URL: values.INFERENCE_URL ?? `http://${values.INFERENCE_HOST}:${values.INFERENCE_PORT}`,
+  });
+}
+
+export const env: Env = parseEnv(process.env);

@@ -1,0 +1,48 @@
+import type { InferenceClient } from "~/server/services/inference-client";
+
+export type InferenceHealth =
+  | {
+      status: "up";
+      url: string;
+      latencyMs: number;
+      modelDir: string;
+      executionProvider: string;
+      ortVersion: string;
+      uptimeS: number;
+      model:
+        | { state: "missing" | "failed"; detail: string }
+        | { state: "loading" }
+        | { state: "ready"; graphCount: number };
+    }
+  | { status: "down"; url: string; reason: string };
+
+/** Asks the inference server how it is; an unreachable or slow server is reported as down with the reason. */
+export async function getInferenceHealth(options: {
+  client: InferenceClient;
+  url: string;
+}): Promise<InferenceHealth> {
+  const started = performance.now();
+  try {
+    const health = await options.client.health.query();
+    const { model } = health;
+    return {
+      status: "up",
+      url: options.url,
+      latencyMs: Math.round(performance.now() - started),
+      modelDir: health.modelDir,
+      executionProvider: health.executionProvider,
+      ortVersion: health.ortVersion,
+      uptimeS: Math.round(health.uptimeS),
+      model: model.state === "ready" ? { state: "ready", graphCount: model.graphs.length } : model,
+    };
+  } catch (error) {
+    return { status: "down", url: options.url, reason: describeFailure(error) };
+  }
+}
+
+function describeFailure(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  if (cause instanceof Error && cause.name === "TimeoutError") return "no answer in time";
+  if (cause instanceof Error && /ECONNREFUSED|fetch failed/.test(cause.message)) return "not reachable";
+  return cause instanceof Error ? cause.message : String(cause);
+}

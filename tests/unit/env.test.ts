@@ -1,0 +1,38 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { InvalidEnvironmentError, parseEnv } from "~/server/env";
+
+describe("parseEnv", () => {
+  it("fills every default and derives the database file and inference URL", () => {
+    const env = parseEnv({});
+    expect(env.PORT).toBe(3000);
+    expect(env.INFERENCE_PORT).toBe(3101);
+    expect(env.EXECUTION_PROVIDER).toBe("cpu");
+    expect(env.dataDir).toBe(path.resolve("data"));
+    expect(env.DATABASE_URL).toBe(`file:${path.resolve("data", "lens.db")}`);
+    expect(env.INFERENCE_URL).toBe("http://127.0.0.1:3101");
+    expect(env.modelDir).toBe(path.resolve("models/florence-vl-mini"));
+  });
+
+  it("derives paths and URLs from the settings it is given", () => {
+    const env = parseEnv({ DATA_DIR: "/srv/lens", INFERENCE_HOST: "10.0.0.5", INFERENCE_PORT: "4000" });
+    expect(env.DATABASE_URL).toBe("file:/srv/lens/lens.db");
+    expect(env.INFERENCE_URL).toBe("http://10.0.0.5:4000");
+  });
+
+  it("keeps explicit URLs", () => {
+    const env = parseEnv({ DATABASE_URL: "file:/tmp/x.db", INFERENCE_URL: "http://gpu-1:3101" });
+    expect(env.DATABASE_URL).toBe("file:/tmp/x.db");
+    expect(env.INFERENCE_URL).toBe("http://gpu-1:3101");
+  });
+
+  it("rejects bad values with a message naming each setting", () => {
+    expect(() => parseEnv({ PORT: "70000", EXECUTION_PROVIDER: "tpu" })).toThrow(InvalidEnvironmentError);
+    try {
+      parseEnv({ PORT: "70000", EXECUTION_PROVIDER: "tpu" });
+    } catch (error) {
+      expect(String(error)).toMatch(/PORT/);
+      expect(String(error)).toMatch(/EXECUTION_PROVIDER/);
+    }
+  });
+});
