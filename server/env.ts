@@ -24,6 +24,8 @@ const schema = z.object({
   MODEL_DIR: z.string().min(1).default("models/florence-vl-mini"),
   /** ONNX Runtime execution provider; `cuda` needs `npm ci --onnxruntime-node-install=cuda12`. */
   EXECUTION_PROVIDER: z.enum(["cpu", "cuda", "webgpu"]).default("cpu"),
+  /** Decompression-bomb guard: images with more pixels are refused before they are decoded. */
+  MAX_IMAGE_PIXELS: z.coerce.number().int().min(1).default(100_000_000),
   /** ONNX Runtime thread pools; 0 lets ONNX Runtime choose (one thread per physical core). */
   ORT_INTRA_OP_THREADS: z.coerce.number().int().min(0).max(256).default(0),
   ORT_INTER_OP_THREADS: z.coerce.number().int().min(0).max(256).default(1),

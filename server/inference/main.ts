@@ -1,12 +1,16 @@
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import { isProviderInstalled } from "~/lib/engine";
 import { env } from "~/server/env";
-import { isProviderInstalled, ModelSlot } from "./model-slot";
+import { EngineHost } from "./engine-host";
 import { createInferenceRouter } from "./router";
 
 /**
  * The inference server process. ONNX Runtime's `run()` blocks its thread, so model work lives here and never on
  * the Next.js request thread; the web server reaches it over tRPC at INFERENCE_URL.
  */
+// A batch of 64 images of a few MB each, base64-encoded, with room to spare.
+const INFERENCE_MAX_BODY_BYTES = 512 * 1024 * 1024;
+
 async function main(): Promise<void> {
   const provider = env.EXECUTION_PROVIDER;
   if (!isProviderInstalled(provider)) {
@@ -16,23 +20,30 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
-  const slot = new ModelSlot(env.modelDir, {
-    executionProvider: provider,
-    intraOpThreads: env.ORT_INTRA_OP_THREADS,
-    interOpThreads: env.ORT_INTER_OP_THREADS,
+  const host = new EngineHost(
+    env.modelDir,
+    {
+      executionProvider: provider,
+      intraOpThreads: env.ORT_INTRA_OP_THREADS,
+      interOpThreads: env.ORT_INTER_OP_THREADS,
+    },
+    env.MAX_IMAGE_PIXELS,
+  );
+  const server = createHTTPServer({
+    router: createInferenceRouter(host),
+    maxBodySize: INFERENCE_MAX_BODY_BYTES,
   });
-  const server = createHTTPServer({ router: createInferenceRouter(slot) });
   server.listen(env.INFERENCE_PORT, env.INFERENCE_HOST);
   console.log(`[inference] listening on http://${env.INFERENCE_HOST}:${env.INFERENCE_PORT} (${provider})`);
 
-  const loaded = await slot.load();
+  const loaded = await host.load();
   console.log(
     `[inference] model ${env.modelDir}: ${loaded.state}${"detail" in loaded ? ` (${loaded.detail})` : ""}`,
   );
 
   const stop = () => {
     server.close();
-    void slot.release().finally(() => process.exit(0));
+    void host.release().finally(() => process.exit(0));
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);

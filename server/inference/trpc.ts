@@ -1,8 +1,8 @@
 import { initTRPC } from "@trpc/server";
-import superjson from "superjson";
+import { transport } from "./transport";
 
 /** The inference server's own tRPC instance: no browser ever talks to it, only the web server and workers. */
-const t = initTRPC.create({ transformer: superjson });
+const t = initTRPC.create({ transformer: transport });
 
 export const router = t.router;
 export const publicProcedure = t.procedure;

@@ -1,6 +1,6 @@
 import { createTRPCClient, httpLink } from "@trpc/client";
-import superjson from "superjson";
 import type { InferenceRouter } from "~/server/inference/router";
+import { transport } from "~/server/inference/transport";
 
 export type InferenceClient = ReturnType<typeof createInferenceClient>;
 
@@ -10,7 +10,7 @@ export function createInferenceClient(options: { url: string; timeoutMs: number 
     links: [
       httpLink({
         url: options.url,
-        transformer: superjson,
+        transformer: transport,
         fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(options.timeoutMs) }),
       }),
     ],

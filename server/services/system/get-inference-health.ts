@@ -12,7 +12,7 @@ export type InferenceHealth =
       model:
         | { state: "missing" | "failed"; detail: string }
         | { state: "loading" }
-        | { state: "ready"; graphCount: number };
+        | { state: "ready"; kind: "florence-vl" | "florence-2"; graphCount: number };
     }
   | { status: "down"; url: string; reason: string };
 
@@ -24,7 +24,6 @@ export async function getInferenceHealth(options: {
   const started = performance.now();
   try {
     const health = await options.client.health.query();
-    const { model } = health;
     return {
       status: "up",
       url: options.url,
@@ -33,7 +32,10 @@ export async function getInferenceHealth(options: {
       executionProvider: health.executionProvider,
       ortVersion: health.ortVersion,
       uptimeS: Math.round(health.uptimeS),
-      model: model.state === "ready" ? { state: "ready", graphCount: model.graphs.length } : model,
+      model:
+        health.model.state === "ready"
+          ? { state: "ready", kind: health.model.kind, graphCount: health.model.graphCount }
+          : health.model,
     };
   } catch (error) {
     return { status: "down", url: options.url, reason: describeFailure(error) };

@@ -1,0 +1,240 @@
+import type { Tensor } from "~/lib/tensor";
+import { UnsupportedRequestError } from "./errors";
+import type { LoadedModel } from "./load-model";
+import type { FeedValue } from "./ort-graph";
+import { type BreadthPrompt, resolvePrompt } from "./task-prompts";
+import {
+  batchItem,
+  channelsLastTokens,
+  concatChannels,
+  concatTokens,
+  int64,
+  ones64,
+  repeatRows,
+  sliceTokens,
+} from "./token-ops";
+
+/** A token grid of one feature source for one image. */
+export interface FeatureSource {
+  /** [tokens, dim]; when `hasPooledToken`, token 0 is the pooled token and tokens 1.. are the grid row-major. */
+  tensor: Tensor<Float32Array>;
+  grid: [number, number];
+  hasPooledToken: boolean;
+}
+
+/** The encoder pass of one prompt, kept so the prompt's answer can be generated without re-encoding. */
+export interface EncoderState {
+  prompt: BreadthPrompt;
+  /** [1, S, d] and the matching mask, S = image tokens + prompt tokens. */
+  hiddenStates: Tensor<Float32Array>;
+  attentionMask: Tensor<BigInt64Array>;
+  promptIds: number[];
+  /** Per encoder layer [1, heads, S, S], when the graph exports attention and it was asked for. */
+  attentions: Tensor<Float32Array>[] | null;
+}
+
+export interface EncodedImage {
+  /** `depth:stage1..4`, `depth:V`, `breadth:<TASK>` (or `breadth:custom:<text>`), `fused`. */
+  sources: Record<string, FeatureSource>;
+  encoder: EncoderState[];
+  /** V's grid geometry, shared by every image-token source. */
+  grid: [number, number];
+  imageTokenCount: number;
+}
+
+export interface EncodeRequest {
+  /** Task tokens or free text; Florence-VL's three prompts are the usual set. */
+  prompts: readonly string[];
+  /** Also return per-stage grids when the graph exports them (large). */
+  includeStages: boolean;
+  /** Compute the fused features (needs the fusion prompts, which are added to the encoder batch if missing). */
+  includeFused: boolean;
+  /** Return encoder self-attention when the graph exports it. */
+  includeAttention: boolean;
+}
+
+/**
+ * Runs the vision tower once per image and the encoder once per (image, prompt), all prompts of a batch of
+ * images in one encoder call; returns depth, breadth and fused features per image.
+ */
+export async function encodeImages(
+  model: LoadedModel,
+  pixelValues: readonly Float32Array[],
+  request: EncodeRequest,
+): Promise<EncodedImage[]> {
+  const { preprocess } = model;
+  const batch = pixelValues.length;
+  const pixels = new Float32Array(batch * 3 * preprocess.height * preprocess.width);
+  for (const [b, values] of pixelValues.entries()) pixels.set(values, b * values.length);
+
+  const stageNames = request.includeStages
+    ? model.vision.outputs.map((o) => o.name).filter((n) => /^stage_\d+$/.test(n))
+    : [];
+  const vision = await model.vision.run(
+    { pixel_values: { data: pixels, dims: [batch, 3, preprocess.height, preprocess.width] } },
+    ["image_features", ...stageNames],
+  );
+  const imageFeatures = required(vision, "image_features"); // [batch, N, d]
+  const imageTokenCount = imageFeatures.dims[1] ?? 0;
+  const geometry = tokenGeometry(imageTokenCount);
+
+  const prompts = promptsToRun(model, request);
+  const perImage = await runEncoder(model, imageFeatures, prompts, request.includeAttention);
+
+  const results: EncodedImage[] = [];
+  for (let b = 0; b < batch; b++) {
+    const sources: Record<string, FeatureSource> = {};
+    for (const name of stageNames) {
+      const grid = batchItem(vision[name] as Tensor<Float32Array>, b); // [C, H, W]
+      const [, height = 0, width = 0] = grid.dims;
+      const tokens = channelsLastTokens({ data: grid.data, dims: [1, ...grid.dims] });
+      sources[`depth:stage${name.slice("stage_".length)}`] = {
+        tensor: batchItem(tokens, 0),
+        grid: [height, width],
+        hasPooledToken: false,
+      };
+    }
+    const v = batchItem(imageFeatures, b);
+    sources["depth:V"] = { tensor: v, ...geometry };
+    const states = perImage[b] ?? [];
+    const breadth = new Map<string, Tensor<Float32Array>>();
+    for (const state of states) {
+      const features = batchItem(sliceTokens(state.hiddenStates, 0, imageTokenCount), 0);
+      breadth.set(state.prompt.key, features);
+      if (request.prompts.some((p) => resolvePrompt(p).key === state.prompt.key)) {
+        sources[`breadth:${state.prompt.key}`] = { tensor: features, ...geometry };
+      }
+    }
+    if (request.includeFused) sources.fused = { tensor: await fuse(model, v, breadth), ...geometry };
+    results.push({ sources, encoder: states, grid: geometry.grid, imageTokenCount });
+  }
+  return results;
+}
+
+/** Florence-2 image tokens: a pooled token followed by a square grid (577 = 1 + 24²), or a bare square grid. */
+function tokenGeometry(tokens: number): { grid: [number, number]; hasPooledToken: boolean } {
+  const withPooled = Math.round(Math.sqrt(tokens - 1));
+  if (withPooled * withPooled === tokens - 1) return { grid: [withPooled, withPooled], hasPooledToken: true };
+  const bare = Math.round(Math.sqrt(tokens));
+  if (bare * bare === tokens) return { grid: [bare, bare], hasPooledToken: false };
+  return { grid: [1, tokens], hasPooledToken: false };
+}
+
+/** The requested prompts, plus the fusion prompts when fused features are asked for. */
+function promptsToRun(model: LoadedModel, request: EncodeRequest): BreadthPrompt[] {
+  const prompts = request.prompts.map((p) => resolvePrompt(p));
+  if (request.includeFused) {
+    for (const task of fusionOrder(model).filter((source) => source !== "V")) {
+      if (!prompts.some((p) => p.key === task)) prompts.push(resolvePrompt(task));
+    }
+  }
+  return prompts;
+}
+
+/** Sources in fusion order: from fvl.json, or V then Florence-VL's three prompts for stock folders. */
+export function fusionOrder(model: LoadedModel): string[] {
+  return model.manifest?.fusion.order ?? ["V", "<DETAILED_CAPTION>", "<OCR>", "<DENSE_REGION_CAPTION>"];
+}
+
+async function runEncoder(
+  model: LoadedModel,
+  imageFeatures: Tensor<Float32Array>,
+  prompts: readonly BreadthPrompt[],
+  includeAttention: boolean,
+): Promise<EncoderState[][]> {
+  const [batch = 1, imageTokens = 0, dim = 0] = imageFeatures.dims;
+  const padId = model.generation.padId;
+  const promptIds = prompts.map((p) => model.tokenizer.encode(p.text));
+  const maxLength = Math.max(...promptIds.map((ids) => ids.length));
+  const rows = batch * prompts.length;
+  // Row r = image ⌊r / P⌋ with prompt r mod P; prompts are right-padded and the padding masked out.
+  const ids: number[] = [];
+  const mask: number[] = [];
+  for (let b = 0; b < batch; b++) {
+    for (const prompt of promptIds) {
+      ids.push(...prompt, ...Array(maxLength - prompt.length).fill(padId));
+      mask.push(
+        ...Array(imageTokens).fill(1),
+        ...prompt.map(() => 1),
+        ...Array(maxLength - prompt.length).fill(0),
+      );
+    }
+  }
+  const embedded = required(
+    await model.embedTokens.run({ input_ids: int64(ids, [rows, maxLength]) }),
+    "inputs_embeds",
+  );
+  const images = repeatRows(imageFeatures, prompts.length);
+  const inputsEmbeds = concatTokens([images, embedded]);
+  const attentionMask = int64(mask, [rows, imageTokens + maxLength]);
+  const attentionNames = includeAttention
+    ? model.encoder.outputs.map((o) => o.name).filter((n) => /^attentions\.\d+$/.test(n))
+    : [];
+  const out = await model.encoder.run(
+    { inputs_embeds: inputsEmbeds, attention_mask: attentionMask } satisfies Record<string, FeedValue>,
+    ["last_hidden_state", ...attentionNames],
+  );
+  const hidden = required(out, "last_hidden_state");
+  const states: EncoderState[][] = [];
+  for (let b = 0; b < batch; b++) {
+    const perPrompt: EncoderState[] = [];
+    for (const [p, prompt] of prompts.entries()) {
+      const row = b * prompts.length + p;
+      const length = imageTokens + (promptIds[p]?.length ?? 0);
+      const item = sliceTokens(
+        { data: batchItem(hidden, row).data, dims: [1, imageTokens + maxLength, dim] },
+        0,
+        length,
+      );
+      perPrompt.push({
+        prompt,
+        hiddenStates: item,
+        attentionMask: ones64([1, length]),
+        promptIds: promptIds[p] ?? [],
+        attentions:
+          attentionNames.length > 0
+            ? attentionNames.map((name) => cropAttention(required(out, name), row, length))
+            : null,
+      });
+    }
+    states.push(perPrompt);
+  }
+  return states;
+}
+
+/** [rows, heads, S, S] → row `row`'s [1, heads, length, length] (drops the padding). */
+function cropAttention(attention: Tensor<Float32Array>, row: number, length: number): Tensor<Float32Array> {
+  const [, heads = 0, size = 0] = attention.dims;
+  const out = new Float32Array(heads * length * length);
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < length; i++) {
+      const src = ((row * heads + h) * size + i) * size;
+      out.set(attention.data.subarray(src, src + length), (h * length + i) * length);
+    }
+  }
+  return { data: out, dims: [1, heads, length, length] };
+}
+
+/** DBFusion: channel concatenation in fusion order, then the projector (raw concatenation without one). */
+async function fuse(
+  model: LoadedModel,
+  v: Tensor<Float32Array>,
+  breadth: ReadonlyMap<string, Tensor<Float32Array>>,
+): Promise<Tensor<Float32Array>> {
+  const parts = fusionOrder(model).map((source) => {
+    const part = source === "V" ? v : breadth.get(source);
+    if (part === undefined) throw new UnsupportedRequestError(`Fusion needs the ${source} features.`);
+    return { data: part.data, dims: [1, ...part.dims] };
+  });
+  const fused = concatChannels(parts);
+  const lm = model.languageModel;
+  if (lm === null || model.manifest === null) return batchItem(fused, 0);
+  const { input, output } = model.manifest.fusion;
+  return batchItem(required(await lm.projector.run({ [input]: fused }, [output]), output), 0);
+}
+
+export function required(outputs: Record<string, Tensor<Float32Array>>, name: string): Tensor<Float32Array> {
+  const tensor = outputs[name];
+  if (tensor === undefined) throw new Error(`graph output ${name} missing`);
+  return tensor;
+}

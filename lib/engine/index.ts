@@ -1,0 +1,17 @@
+/** lib/engine: load a Florence-2 / Florence-VL model folder and compute features, answers and attention maps. */
+export { type AttentionGrids, selectGrid } from "./attention-grids";
+export {
+  type EncodedImage,
+  type EncodeRequest,
+  encodeImages,
+  type FeatureSource,
+  fusionOrder,
+} from "./encode";
+export { ExecutionProviderError, ImageInputError, ModelFolderError, UnsupportedRequestError } from "./errors";
+export { answerQuestion, type LanguageAnswer, textFeatures } from "./language-model";
+export { type LoadedModel, loadModel } from "./load-model";
+export { type LabelledBox, type LabelledQuad, parseBoxes, parseQuads } from "./loc-postprocess";
+export { type ExecutionProvider, isProviderInstalled, ORT_VERSION, type SessionSettings } from "./ort-graph";
+export { type PreprocessedImage, preprocessImage } from "./preprocess";
+export { answerTask, type DecodingOptions, type TaskAnswer } from "./task-answers";
+export { FLORENCE_VL_BREADTH_TASKS, FLORENCE2_TASKS, resolvePrompt } from "./task-prompts";

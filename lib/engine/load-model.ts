@@ -1,0 +1,377 @@
+import { createHash } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { z } from "zod";
+import { ModelFolderError } from "./errors";
+import { type FvlManifest, fvlManifestSchema } from "./manifest";
+import { OrtGraph, type SessionSettings, type ValueInfo } from "./ort-graph";
+import type { PreprocessConfig } from "./preprocess";
+import { TextTokenizer } from "./text-tokenizer";
+
+/** Inputs and outputs every graph of the onnx-community Florence-2 layout must have (florence-vl.md). */
+interface IoSpec {
+  type: string;
+  rank: number;
+}
+interface GraphContract {
+  inputs: Record<string, IoSpec>;
+  outputs: Record<string, IoSpec>;
+}
+const F32_3D = { type: "float32", rank: 3 };
+const I64_2D = { type: "int64", rank: 2 };
+
+const STOCK_CONTRACT = {
+  vision: {
+    inputs: { pixel_values: { type: "float32", rank: 4 } },
+    outputs: { image_features: F32_3D },
+  },
+  embedTokens: { inputs: { input_ids: I64_2D }, outputs: { inputs_embeds: F32_3D } },
+  encoder: {
+    inputs: { inputs_embeds: F32_3D, attention_mask: I64_2D },
+    outputs: { last_hidden_state: F32_3D },
+  },
+  decoder: {
+    inputs: { inputs_embeds: F32_3D, encoder_hidden_states: F32_3D, encoder_attention_mask: I64_2D },
+    outputs: { logits: F32_3D },
+  },
+} satisfies Record<string, GraphContract>;
+
+const STOCK_FILES = {
+  vision: "onnx/vision_encoder.onnx",
+  embedTokens: "onnx/embed_tokens.onnx",
+  encoder: "onnx/encoder_model.onnx",
+} as const;
+// The merged decoder (with a key/value cache) is preferred; the plain one recomputes every step.
+const DECODER_FILES = ["onnx/decoder_model_merged.onnx", "onnx/decoder_model.onnx"] as const;
+
+export interface LoadModelOptions {
+  session: SessionSettings;
+}
+
+/** Token ids and decoding defaults of the Florence-2 part. */
+export interface GenerationDefaults {
+  decoderStartId: number;
+  bosId: number;
+  eosId: number;
+  padId: number;
+  forcedBosId: number | null;
+  isEosForced: boolean;
+  numBeams: number;
+  noRepeatNgramSize: number;
+  maxNewTokens: number;
+}
+
+export interface LanguageModelParts {
+  projector: OrtGraph;
+  embedTokens: OrtGraph;
+  decoder: OrtGraph;
+}
+
+export interface LoadedModel {
+  dir: string;
+  /** "florence-vl" when fvl.json and its language model are present, else a stock "florence-2" folder. */
+  kind: "florence-vl" | "florence-2";
+  manifest: FvlManifest | null;
+  preprocess: PreprocessConfig;
+  tokenizer: TextTokenizer;
+  generation: GenerationDefaults;
+  vision: OrtGraph;
+  embedTokens: OrtGraph;
+  encoder: OrtGraph;
+  decoder: OrtGraph;
+  languageModel: LanguageModelParts | null;
+  /** sha256 of fvl.json (or config.json for stock folders): identifies the weights that made a feature. */
+  fingerprint: string;
+  release(): Promise<void>;
+}
+
+/**
+ * Opens a model folder after checking it against the model-directory contract: required files, JSON configs,
+ * graph input/output names, dtypes and ranks, the vision input size, and (for our exports) every file's sha256
+ * from fvl.json. Any mismatch is a ModelFolderError naming the file and what was expected.
+ */
+export async function loadModel(dir: string, options: LoadModelOptions): Promise<LoadedModel> {
+  const root = path.resolve(dir);
+  const stat = await fs.stat(root).catch(() => null);
+  if (!stat?.isDirectory())
+    throw new ModelFolderError("missing-file", ".", "a model folder", `${root} is not a folder`);
+
+  const manifestText = await readOptional(root, "fvl.json");
+  const manifest = manifestText === null ? null : parseJson(manifestText, "fvl.json", fvlManifestSchema);
+  if (manifest !== null) await verifyChecksums(root, manifest.files);
+
+  const config = parseJson(await readRequired(root, "config.json"), "config.json");
+  const preprocess = toPreprocessConfig(
+    parseJson(await readRequired(root, "preprocessor_config.json"), "preprocessor_config.json"),
+  );
+  const tokenizerJson = parseJson(await readRequired(root, "tokenizer.json"), "tokenizer.json");
+  const tokenizerConfigText = await readOptional(root, "tokenizer_config.json");
+  const tokenizer = new TextTokenizer(
+    tokenizerJson,
+    tokenizerConfigText === null ? {} : parseJson(tokenizerConfigText, "tokenizer_config.json"),
+  );
+  const generationText = await readOptional(root, "generation_config.json");
+  const generation = generationDefaults(
+    config,
+    generationText === null ? {} : parseJson(generationText, "generation_config.json"),
+    manifest,
+  );
+
+  const opened: OrtGraph[] = [];
+  const open = async (file: string, contract: GraphContract | null) => {
+    await readRequiredPath(root, file);
+    const graph = await OrtGraph.open(path.join(root, file), file, options.session);
+    opened.push(graph);
+    if (contract !== null) checkContract(graph, contract);
+    return graph;
+  };
+  try {
+    const vision = await open(STOCK_FILES.vision, STOCK_CONTRACT.vision);
+    checkVisionSize(vision, preprocess);
+    const embedTokens = await open(STOCK_FILES.embedTokens, STOCK_CONTRACT.embedTokens);
+    const encoder = await open(STOCK_FILES.encoder, STOCK_CONTRACT.encoder);
+    const decoderFile = await firstExisting(root, DECODER_FILES);
+    const decoder = await open(decoderFile, STOCK_CONTRACT.decoder);
+    const languageModel =
+      manifest === null
+        ? null
+        : {
+            projector: await open(manifest.fusion.projector, {
+              inputs: { [manifest.fusion.input]: F32_3D },
+              outputs: { [manifest.fusion.output]: F32_3D },
+            }),
+            embedTokens: await open(manifest.llm.embed, STOCK_CONTRACT.embedTokens),
+            decoder: await open(manifest.llm.decoder, {
+              inputs: { inputs_embeds: F32_3D, attention_mask: I64_2D },
+              outputs: { logits: F32_3D, last_hidden_state: F32_3D },
+            }),
+          };
+    return {
+      dir: root,
+      kind: languageModel === null ? "florence-2" : "florence-vl",
+      manifest,
+      preprocess,
+      tokenizer,
+      generation,
+      vision,
+      embedTokens,
+      encoder,
+      decoder,
+      languageModel,
+      fingerprint: sha256(manifestText ?? (await readRequired(root, "config.json"))),
+      release: async () => {
+        await Promise.all(opened.map((graph) => graph.release()));
+      },
+    };
+  } catch (error) {
+    await Promise.all(opened.map((graph) => graph.release()));
+    throw error;
+  }
+}
+
+/** Resolves `file` inside `root`, refusing paths that escape it (a manifest is data, not trusted code). */
+function insideRoot(root: string, file: string): string {
+  const full = path.resolve(root, file);
+  if (full !== root && !full.startsWith(root + path.sep)) {
+    throw new ModelFolderError(
+      "bad-json",
+      "fvl.json",
+      "paths inside the model folder",
+      `${file} points outside it`,
+    );
+  }
+  return full;
+}
+
+async function readOptional(root: string, file: string): Promise<string | null> {
+  try {
+    return await fs.readFile(insideRoot(root, file), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+}
+
+async function readRequired(root: string, file: string): Promise<string> {
+  const text = await readOptional(root, file);
+  if (text === null) throw new ModelFolderError("missing-file", file, `${file} in the model folder`);
+  return text;
+}
+
+async function readRequiredPath(root: string, file: string): Promise<void> {
+  const stat = await fs.stat(insideRoot(root, file)).catch(() => null);
+  if (!stat?.isFile()) throw new ModelFolderError("missing-file", file, `the ONNX graph ${file}`);
+}
+
+async function firstExisting(root: string, files: readonly string[]): Promise<string> {
+  for (const file of files) {
+    if (await fs.stat(insideRoot(root, file)).catch(() => null)) return file;
+  }
+  throw new ModelFolderError("missing-file", files[0] ?? "onnx/", `one of ${files.join(" or ")}`);
+}
+
+function parseJson(text: string, file: string): Record<string, unknown>;
+function parseJson<S extends z.ZodType>(text: string, file: string, schema: S): z.infer<S>;
+function parseJson(text: string, file: string, schema?: z.ZodType): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ModelFolderError(
+      "bad-json",
+      file,
+      "valid JSON",
+      error instanceof Error ? error.message : undefined,
+    );
+  }
+  if (schema === undefined) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new ModelFolderError("bad-json", file, "a JSON object");
+    }
+    return value;
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ModelFolderError(
+      "bad-json",
+      file,
+      "the fvl.json layout version 1",
+      `${issue?.path.join(".")}: ${issue?.message}`,
+    );
+  }
+  return parsed.data;
+}
+
+async function verifyChecksums(root: string, files: Record<string, string>): Promise<void> {
+  for (const [file, expected] of Object.entries(files)) {
+    let bytes: Buffer;
+    try {
+      bytes = await fs.readFile(insideRoot(root, file));
+    } catch {
+      throw new ModelFolderError("missing-file", file, `${file}, listed in fvl.json`);
+    }
+    const actual = sha256(bytes);
+    if (actual !== expected) {
+      throw new ModelFolderError("checksum-mismatch", file, `sha256 ${expected} (fvl.json)`, `got ${actual}`);
+    }
+  }
+}
+
+function sha256(data: string | Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+function checkContract(graph: OrtGraph, contract: GraphContract): void {
+  checkValues(graph.file, "input", graph.inputs, contract.inputs);
+  checkValues(graph.file, "output", graph.outputs, contract.outputs);
+}
+
+function checkValues(
+  file: string,
+  kind: "input" | "output",
+  actual: readonly ValueInfo[],
+  expected: Record<string, IoSpec>,
+) {
+  for (const [name, spec] of Object.entries(expected)) {
+    const value = actual.find((candidate) => candidate.name === name);
+    if (value === undefined) {
+      throw new ModelFolderError(
+        kind === "input" ? "wrong-inputs" : "wrong-outputs",
+        file,
+        `${kind}s including ${Object.keys(expected).join(", ")}`,
+        `it has ${actual.map((v) => v.name).join(", ") || "none"}`,
+      );
+    }
+    if (value.type !== spec.type) {
+      throw new ModelFolderError(
+        "wrong-dtype",
+        file,
+        `${kind} ${name} of type ${spec.type}`,
+        `got ${value.type}`,
+      );
+    }
+    if (value.shape.length !== 0 && value.shape.length !== spec.rank) {
+      throw new ModelFolderError(
+        "wrong-shape",
+        file,
+        `${kind} ${name} of rank ${spec.rank}`,
+        `got [${value.shape.join(", ")}]`,
+      );
+    }
+  }
+}
+
+/** The vision input's fixed dimensions must match 3 channels and the preprocessor's size. */
+function checkVisionSize(graph: OrtGraph, preprocess: PreprocessConfig): void {
+  const shape = graph.inputs.find((input) => input.name === "pixel_values")?.shape ?? [];
+  const expected = [null, 3, preprocess.height, preprocess.width];
+  for (const [axis, want] of expected.entries()) {
+    const got = shape[axis];
+    if (want !== null && typeof got === "number" && got !== want) {
+      throw new ModelFolderError(
+        "wrong-shape",
+        graph.file,
+        `pixel_values [batch, 3, ${preprocess.height}, ${preprocess.width}] (preprocessor_config.json)`,
+        `got [${shape.join(", ")}]`,
+      );
+    }
+  }
+}
+
+function toPreprocessConfig(raw: Record<string, unknown>): PreprocessConfig {
+  const size = raw.size as { height?: unknown; width?: unknown; shortest_edge?: unknown } | undefined;
+  const height = Number(size?.height ?? size?.shortest_edge);
+  const width = Number(size?.width ?? size?.shortest_edge);
+  const mean = raw.image_mean;
+  const std = raw.image_std;
+  const isTriple = (v: unknown): v is [number, number, number] =>
+    Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "number");
+  if (!(height > 0 && width > 0) || !isTriple(mean) || !isTriple(std)) {
+    throw new ModelFolderError(
+      "bad-json",
+      "preprocessor_config.json",
+      "size {height, width}, image_mean and image_std of 3 numbers",
+    );
+  }
+  return {
+    width,
+    height,
+    resample: typeof raw.resample === "number" ? raw.resample : 3,
+    rescaleFactor: typeof raw.rescale_factor === "number" ? raw.rescale_factor : 1 / 255,
+    doRescale: raw.do_rescale !== false,
+    doNormalize: raw.do_normalize !== false,
+    mean,
+    std,
+  };
+}
+
+// Florence-2's published generation settings, used when a folder does not say otherwise.
+const FLORENCE2_DEFAULTS = { num_beams: 3, no_repeat_ngram_size: 3, max_new_tokens: 1024 };
+
+function generationDefaults(
+  config: Record<string, unknown>,
+  generation: Record<string, unknown>,
+  manifest: FvlManifest | null,
+): GenerationDefaults {
+  const text = (config.text_config ?? {}) as Record<string, unknown>;
+  const pick = (key: string, fallback: number): number => {
+    const value = generation[key] ?? config[key] ?? text[key];
+    return typeof value === "number" ? value : fallback;
+  };
+  const forcedBos = generation.forced_bos_token_id ?? config.forced_bos_token_id ?? text.forced_bos_token_id;
+  const forcedEos = generation.forced_eos_token_id ?? config.forced_eos_token_id ?? text.forced_eos_token_id;
+  return {
+    decoderStartId: pick("decoder_start_token_id", 2),
+    bosId: pick("bos_token_id", 0),
+    eosId: pick("eos_token_id", 2),
+    padId: pick("pad_token_id", 1),
+    forcedBosId: typeof forcedBos === "number" ? forcedBos : null,
+    isEosForced: typeof forcedEos === "number",
+    numBeams: manifest?.florence2.num_beams ?? pick("num_beams", FLORENCE2_DEFAULTS.num_beams),
+    noRepeatNgramSize:
+      manifest?.florence2.no_repeat_ngram_size ??
+      pick("no_repeat_ngram_size", FLORENCE2_DEFAULTS.no_repeat_ngram_size),
+    maxNewTokens: pick("max_new_tokens", FLORENCE2_DEFAULTS.max_new_tokens),
+  };
+}

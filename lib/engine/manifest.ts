@@ -1,0 +1,55 @@
+import { z } from "zod";
+
+/**
+ * `fvl.json`, the manifest our exports add to a Florence-2 folder (design.md). Only what the engine relies on is
+ * validated; other keys (training settings, metrics, ablations) pass through for display.
+ */
+const depthLevel = z.object({
+  name: z.string(),
+  output: z.string(),
+  graph: z.string(),
+  grid: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+  dims: z.number().int().positive(),
+  layout: z.enum(["BCHW", "BNC"]),
+  pooled_token: z.boolean(),
+});
+
+const attentionOutput = z.object({ names: z.array(z.string()), shape: z.string(), kind: z.string() });
+
+export const fvlManifestSchema = z.looseObject({
+  layout_version: z.literal(1),
+  name: z.string(),
+  image_token_count: z.number().int().positive(),
+  depth_levels: z.array(depthLevel).min(1),
+  prompts: z.array(z.object({ task: z.string(), name: z.string(), text: z.string() })).min(1),
+  fusion: z.object({
+    method: z.literal("channel_concat"),
+    order: z.array(z.string()).min(1),
+    dims: z.number().int().positive(),
+    projector: z.string(),
+    input: z.string(),
+    output: z.string(),
+    output_dims: z.number().int().positive(),
+  }),
+  chat_template: z.string().includes("{question}"),
+  chat: z.object({
+    image_token: z.string(),
+    prepend_bos: z.boolean(),
+    end_token: z.string(),
+    max_new_tokens: z.number().int().positive(),
+  }),
+  llm: z.object({ embed: z.string(), decoder: z.string(), layers: z.number().int().positive() }),
+  florence2: z.object({
+    decoder: z.string(),
+    num_beams: z.number().int().positive(),
+    no_repeat_ngram_size: z.number().int().min(0),
+    max_new_tokens: z.record(z.string(), z.number().int().positive()),
+  }),
+  attention_outputs: z.record(z.string(), attentionOutput),
+  metrics: z.record(z.string(), z.unknown()).optional(),
+  ablation: z.record(z.string(), z.unknown()).optional(),
+  training: z.record(z.string(), z.unknown()).optional(),
+  files: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)),
+});
+
+export type FvlManifest = z.infer<typeof fvlManifestSchema>;

@@ -1,0 +1,113 @@
+import { type AttentionGrids, attentionToGrid } from "./attention-grids";
+import type { EncoderState } from "./encode";
+import { FlorenceDecoderStepper } from "./florence-decoder";
+import { generate } from "./generation";
+import type { LoadedModel } from "./load-model";
+import {
+  type LabelledBox,
+  type LabelledQuad,
+  parseBoxes,
+  parseQuads,
+  stripLocTokens,
+} from "./loc-postprocess";
+
+export interface DecodingOptions {
+  /** 1 = greedy; Florence-2 uses 3. Defaults from the model folder. */
+  numBeams?: number;
+  noRepeatNgramSize?: number;
+  maxNewTokens?: number;
+  /** Use the decoder's key/value cache when the graph has one (default true). */
+  useCache?: boolean;
+}
+
+export interface TaskAnswer {
+  task: string;
+  /** Plain text (loc tokens removed). */
+  text: string;
+  /** The raw generated text with `<loc_N>` tokens, as Florence-2's post-processor sees it. */
+  rawText: string;
+  boxes: LabelledBox[];
+  quads: LabelledQuad[];
+  tokenIds: number[];
+  /** Each generated token's text, for token-level highlighting. */
+  tokens: string[];
+  /** Answer token → patch cross-attention per decoder layer; null when the export has none. */
+  crossAttention: AttentionGrids | null;
+  /** Prompt token → patch encoder self-attention per layer; null when the export has none. */
+  promptAttention: AttentionGrids | null;
+}
+
+/** Generates one prompt's Florence-2 output from its encoder state and post-processes it. */
+export async function answerTask(
+  model: LoadedModel,
+  state: EncoderState,
+  image: {
+    width: number;
+    height: number;
+    grid: [number, number];
+    hasPooledToken: boolean;
+    imageTokens: number;
+  },
+  options: DecodingOptions = {},
+): Promise<TaskAnswer> {
+  const defaults = model.generation;
+  const taskLimit = model.manifest?.florence2.max_new_tokens;
+  const stepper = new FlorenceDecoderStepper(model, state, options.useCache ?? true);
+  const generated = await generate(stepper, {
+    prefixIds: [defaults.decoderStartId],
+    eosId: defaults.eosId,
+    forcedBosId: defaults.forcedBosId,
+    isEosForcedAtLimit: defaults.isEosForced,
+    maxNewTokens: options.maxNewTokens ?? taskMaxTokens(taskLimit, state.prompt.key) ?? defaults.maxNewTokens,
+    noRepeatNgramSize: options.noRepeatNgramSize ?? defaults.noRepeatNgramSize,
+    numBeams: options.numBeams ?? defaults.numBeams,
+    lengthPenalty: 1,
+  });
+  const ids = generated.ids;
+  const rawText = model.tokenizer.decodeTaskOutput(ids);
+  const tokens = ids.map((id) => model.tokenizer.tokenText(id));
+  const firstPatch = image.hasPooledToken ? 1 : 0;
+  const cross = await stepper.crossAttention(ids);
+  const promptRows = state.promptIds.map((_, i) => image.imageTokens + i);
+  return {
+    task: state.prompt.key,
+    text: state.prompt.output === "text" ? model.tokenizer.decode(ids).trim() : stripLocTokens(rawText),
+    rawText,
+    boxes: state.prompt.output === "boxes" ? parseBoxes(rawText, image.width, image.height) : [],
+    quads: state.prompt.output === "quads" ? parseQuads(rawText, image.width, image.height) : [],
+    tokenIds: ids,
+    tokens,
+    crossAttention:
+      cross === null
+        ? null
+        : attentionToGrid(
+            cross,
+            ids.map((_, i) => i),
+            firstPatch,
+            image.grid,
+            tokens,
+          ),
+    promptAttention:
+      state.attentions === null
+        ? null
+        : attentionToGrid(
+            state.attentions,
+            promptRows,
+            firstPatch,
+            image.grid,
+            state.promptIds.map((id) => model.tokenizer.tokenText(id)),
+          ),
+  };
+}
+
+// Florence-VL-mini's manifest names its limits by short task name ("caption", "ocr", "region").
+const SHORT_TASK_NAME: Record<string, string> = {
+  "<DETAILED_CAPTION>": "caption",
+  "<OCR>": "ocr",
+  "<DENSE_REGION_CAPTION>": "region",
+};
+
+function taskMaxTokens(limits: Record<string, number> | undefined, task: string): number | undefined {
+  if (limits === undefined) return undefined;
+  return limits[task] ?? limits[SHORT_TASK_NAME[task] ?? ""];
+}

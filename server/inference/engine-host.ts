@@ -1,0 +1,256 @@
+import { createHash } from "node:crypto";
+import fs from "node:fs/promises";
+import {
+  answerQuestion,
+  answerTask,
+  type DecodingOptions,
+  type EncodedImage,
+  encodeImages,
+  ImageInputError,
+  type LanguageAnswer,
+  type LoadedModel,
+  loadModel,
+  preprocessImage,
+  type SessionSettings,
+  type TaskAnswer,
+  textFeatures,
+} from "~/lib/engine";
+import type { Tensor } from "~/lib/tensor";
+
+export type ModelLoadState =
+  | { state: "missing"; detail: string }
+  | { state: "loading" }
+  | { state: "ready"; kind: "florence-vl" | "florence-2"; fingerprint: string; graphCount: number }
+  | { state: "failed"; detail: string };
+
+export interface ImageInput {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface EncodeOptions {
+  prompts: string[];
+  includeStages: boolean;
+  includeAttention: boolean;
+  /** Generate each prompt's Florence-2 answer. */
+  includeTaskAnswers: boolean;
+  /** Questions for the language model (Florence-VL folders only). */
+  questions: string[];
+  decoding: DecodingOptions;
+  padToSquare: boolean;
+}
+
+export type ImageResult =
+  | {
+      ok: true;
+      name: string;
+      original: { width: number; height: number };
+      /** The image's feature sources (token grids) and V's grid geometry. */
+      features: Pick<EncodedImage, "sources" | "grid" | "imageTokenCount">;
+      tasks: TaskAnswer[];
+      answers: LanguageAnswer[];
+      timingsMs: Record<string, number>;
+    }
+  | { ok: false; name: string; problem: string; message: string };
+
+// Live questions about the same image reuse its fused features; a few dozen images cover a browsing session.
+const FUSED_CACHE_SIZE = 32;
+
+/**
+ * The model this process serves: loaded once, its ONNX Runtime sessions cached, and every request queued so one
+ * process never runs two inferences at once (ORT already uses every core for one).
+ */
+export class EngineHost {
+  private status: ModelLoadState = { state: "loading" };
+  private model: LoadedModel | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly fusedCache = new Map<
+    string,
+    { fused: Tensor<Float32Array>; grid: [number, number]; hasPooledToken: boolean }
+  >();
+
+  constructor(
+    readonly modelDir: string,
+    readonly settings: SessionSettings,
+    readonly maxInputPixels: number,
+  ) {}
+
+  get loadState(): ModelLoadState {
+    return this.status;
+  }
+
+  async load(): Promise<ModelLoadState> {
+    this.status = { state: "loading" };
+    await this.model?.release();
+    this.model = null;
+    if (!(await fs.stat(this.modelDir).catch(() => null))) {
+      this.status = { state: "missing", detail: `No model folder at ${this.modelDir}.` };
+      return this.status;
+    }
+    try {
+      const model = await loadModel(this.modelDir, { session: this.settings });
+      this.model = model;
+      const graphCount = 4 + (model.languageModel === null ? 0 : 3);
+      this.status = { state: "ready", kind: model.kind, fingerprint: model.fingerprint, graphCount };
+    } catch (error) {
+      this.status = { state: "failed", detail: error instanceof Error ? error.message : String(error) };
+    }
+    return this.status;
+  }
+
+  async release(): Promise<void> {
+    await this.model?.release();
+    this.model = null;
+  }
+
+  /** Encodes a batch: bad images come back as failed results with their reason; the others are encoded together. */
+  encode(images: readonly ImageInput[], options: EncodeOptions): Promise<ImageResult[]> {
+    return this.exclusive(async (model) => {
+      const started = performance.now();
+      const prepared = await Promise.all(
+        images.map(async (image) => {
+          try {
+            return {
+              image,
+              pre: await preprocessImage(image.bytes, model.preprocess, {
+                maxInputPixels: this.maxInputPixels,
+                padToSquare: options.padToSquare,
+              }),
+            };
+          } catch (error) {
+            if (error instanceof ImageInputError) return { image, error };
+            throw error;
+          }
+        }),
+      );
+      const good = prepared.flatMap((p) => ("pre" in p && p.pre ? [{ image: p.image, pre: p.pre }] : []));
+      const preprocessMs = performance.now() - started;
+      const encodeStarted = performance.now();
+      const encoded =
+        good.length === 0
+          ? []
+          : await encodeImages(
+              model,
+              good.map((g) => g.pre.pixelValues),
+              {
+                prompts: options.prompts,
+                includeStages: options.includeStages,
+                includeFused: true,
+                includeAttention: options.includeAttention,
+              },
+            );
+      const encodeMs = (performance.now() - encodeStarted) / Math.max(1, good.length);
+      const results = new Map<string, ImageResult>();
+      for (const [i, { image, pre }] of good.entries()) {
+        const item = encoded[i];
+        if (item === undefined) continue;
+        const answersStarted = performance.now();
+        const geometry = {
+          ...pre.original,
+          grid: item.grid,
+          hasPooledToken: item.sources["depth:V"]?.hasPooledToken ?? false,
+          imageTokens: item.imageTokenCount,
+        };
+        const tasks = options.includeTaskAnswers
+          ? await sequential(
+              item.encoder.filter(
+                (s) => options.prompts.includes(s.prompt.key) || options.prompts.includes(s.prompt.text),
+              ),
+              (state) => answerTask(model, state, geometry, options.decoding),
+            )
+          : [];
+        const fused = item.sources.fused;
+        const answers =
+          fused !== undefined && model.languageModel !== null
+            ? await sequential(options.questions, (question) =>
+                answerQuestion(model, fused.tensor, question, {
+                  grid: fused.grid,
+                  hasPooledToken: fused.hasPooledToken,
+                }),
+              )
+            : [];
+        results.set(image.name, {
+          ok: true,
+          name: image.name,
+          original: pre.original,
+          features: { sources: item.sources, grid: item.grid, imageTokenCount: item.imageTokenCount },
+          tasks,
+          answers,
+          timingsMs: {
+            preprocess: preprocessMs / images.length,
+            encode: encodeMs,
+            answers: performance.now() - answersStarted,
+          },
+        });
+      }
+      return images.map((image) => {
+        const failed = prepared.find((p) => p.image === image && "error" in p);
+        if (failed && "error" in failed && failed.error) {
+          return {
+            ok: false,
+            name: image.name,
+            problem: failed.error.problem,
+            message: failed.error.message,
+          };
+        }
+        return results.get(image.name) as ImageResult;
+      });
+    });
+  }
+
+  /** A live question about one image; its fused features are cached by content hash. */
+  ask(image: ImageInput, question: string): Promise<LanguageAnswer> {
+    return this.exclusive(async (model) => {
+      const key = createHash("sha256").update(image.bytes).digest("hex");
+      let cached = this.fusedCache.get(key);
+      if (cached === undefined) {
+        const pre = await preprocessImage(image.bytes, model.preprocess, {
+          maxInputPixels: this.maxInputPixels,
+        });
+        const [item] = await encodeImages(model, [pre.pixelValues], {
+          prompts: [],
+          includeStages: false,
+          includeFused: true,
+          includeAttention: false,
+        });
+        const fused = item?.sources.fused;
+        if (fused === undefined) throw new Error("fusion produced no features");
+        cached = { fused: fused.tensor, grid: fused.grid, hasPooledToken: fused.hasPooledToken };
+        this.fusedCache.set(key, cached);
+        if (this.fusedCache.size > FUSED_CACHE_SIZE)
+          this.fusedCache.delete(this.fusedCache.keys().next().value ?? "");
+      }
+      return answerQuestion(model, cached.fused, question, {
+        grid: cached.grid,
+        hasPooledToken: cached.hasPooledToken,
+      });
+    });
+  }
+
+  /** The language model's last hidden states of each text (the paper's f_t). */
+  textFeatures(texts: readonly string[]): Promise<Tensor<Float32Array>[]> {
+    return this.exclusive((model) => sequential(texts, (text) => textFeatures(model, text)));
+  }
+
+  private exclusive<T>(work: (model: LoadedModel) => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.model === null) throw new ModelNotReadyError(this.status);
+      return work(this.model);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+export class ModelNotReadyError extends Error {
+  override name = "ModelNotReadyError";
+  constructor(state: ModelLoadState) {
+    super(`The model is not ready (${state.state}${"detail" in state ? `: ${state.detail}` : ""}).`);
+  }
+}
+
+async function sequential<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of items) out.push(await work(item));
+  return out;
+}
