@@ -1,14 +1,18 @@
 /**
  * One command for users: `npm start` (production) or `npm run dev` (both processes with reload).
  * Creates the data folder, applies migrations, builds the dashboard if there is no build yet, then runs the
- * inference server and the Next.js server side by side; if either exits, the other is stopped too.
+ * inference server, the job worker and the Next.js server side by side (if one exits, the others are stopped),
+ * and on first start imports the demo dataset and encodes it with the bundled model.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { env } from "~/server/env";
+import { createInferenceClient } from "~/server/services/inference-client";
 import { ensureDataDir } from "~/server/store/data-dir";
+import { getDb } from "~/server/store/db";
 import { applyMigrations } from "~/server/store/migrate";
+import { ensureDemoRun } from "./demo-run";
 
 const root = process.cwd();
 const bin = (name: string) => path.join(root, "node_modules", ".bin", name);
@@ -44,11 +48,22 @@ async function main(mode: "start" | "dev"): Promise<void> {
   }
   const inferenceArgs = mode === "dev" ? ["watch", "server/inference/main.ts"] : ["server/inference/main.ts"];
   children.push(launch("inference server", bin("tsx"), inferenceArgs));
+  const workerArgs =
+    mode === "dev" ? ["watch", "server/jobs/worker-main.ts"] : ["server/jobs/worker-main.ts"];
+  children.push(launch("job worker", bin("tsx"), workerArgs));
   const nextArgs = [mode === "dev" ? "dev" : "start", "-H", env.HOST, "-p", String(env.PORT)];
   children.push(launch("web server", bin("next"), nextArgs));
   console.log(`[launch] dashboard on http://${env.HOST}:${env.PORT}`);
   process.once("SIGINT", () => shutdown(0));
   process.once("SIGTERM", () => shutdown(0));
+  await ensureDemoRun({
+    db: getDb(),
+    dataDir: env.dataDir,
+    root,
+    inference: createInferenceClient({ url: env.INFERENCE_URL, timeoutMs: env.INFERENCE_HEALTH_TIMEOUT_MS }),
+    log: (line) => console.log(`[launch] ${line}`),
+  });
+  console.log(`[launch] ready: http://${env.HOST}:${env.PORT}`);
 }
 
 const mode = process.argv[2];

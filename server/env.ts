@@ -26,19 +26,55 @@ const schema = z.object({
   EXECUTION_PROVIDER: z.enum(["cpu", "cuda", "webgpu"]).default("cpu"),
   /** Decompression-bomb guard: images with more pixels are refused before they are decoded. */
   MAX_IMAGE_PIXELS: z.coerce.number().int().min(1).default(100_000_000),
+  /** A job whose worker has not heartbeated for this long is taken over by another worker (resume after a crash). */
+  JOB_STALE_AFTER_MS: z.coerce.number().int().min(500).default(15_000),
   /** ONNX Runtime thread pools; 0 lets ONNX Runtime choose (one thread per physical core). */
   ORT_INTRA_OP_THREADS: z.coerce.number().int().min(0).max(256).default(0),
   ORT_INTER_OP_THREADS: z.coerce.number().int().min(0).max(256).default(1),
+  /** Largest browser upload (the whole multipart body); bigger requests get HTTP 413 before they are buffered. */
+  MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(512 * 1024 * 1024),
+  /** Most files one dataset import may hold (zip entries or folder files): a zip-bomb and runaway-folder guard. */
+  MAX_IMPORT_FILES: z.coerce.number().int().min(1).default(50_000),
+  /** Most bytes one import may expand to (zip entries uncompressed, or a folder's files): a zip-bomb guard. */
+  MAX_IMPORT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(2 * 1024 * 1024 * 1024),
+  /**
+   * Server folders datasets may be imported from, separated by the OS path delimiter (`:` on Linux/macOS) like
+   * PATH; each must be absolute. Defaults to `<DATA_DIR>/imports`.
+   */
+  IMPORT_ROOTS: z
+    .string()
+    .optional()
+    .refine(
+      (value) => value === undefined || splitRoots(value).every((root) => path.isAbsolute(root)),
+      "every import root must be an absolute folder path",
+    ),
 });
 
+function splitRoots(value: string): string[] {
+  return value
+    .split(path.delimiter)
+    .map((root) => root.trim())
+    .filter((root) => root.length > 0);
+}
+
 export type Env = Readonly<
-  Omit<z.infer<typeof schema>, "DATABASE_URL" | "INFERENCE_URL"> & {
+  Omit<z.infer<typeof schema>, "DATABASE_URL" | "INFERENCE_URL" | "IMPORT_ROOTS"> & {
     DATABASE_URL: string;
     INFERENCE_URL: string;
     /** DATA_DIR made absolute against the working directory. */
     dataDir: string;
     /** MODEL_DIR made absolute against the working directory. */
     modelDir: string;
+    /** IMPORT_ROOTS as a list of absolute folders (default: `<dataDir>/imports`). */
+    importRoots: readonly string[];
   }
 >;
 
@@ -57,8 +93,12 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
   }
   const values = parsed.data;
   const dataDir = path.resolve(values.DATA_DIR);
+  const { IMPORT_ROOTS, ...rest } = values;
+  const importRoots =
+    IMPORT_ROOTS === undefined ? [] : splitRoots(IMPORT_ROOTS).map((root) => path.resolve(root));
   return Object.freeze({
-    ...values,
+    ...rest,
+    importRoots: Object.freeze(importRoots.length > 0 ? importRoots : [path.join(dataDir, "imports")]),
     dataDir,
     modelDir: path.resolve(values.MODEL_DIR),
     DATABASE_URL: values.DATABASE_URL ?? `file:${path.join(dataDir, "lens.db")}`,

@@ -1,8 +1,10 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import type { ReactNode } from "react";
 import { useTRPC } from "../_trpc/react";
+import { StartRunForm } from "./start-run-form";
 
 // Runs move while encoding; refresh the list at a pace a person reads it.
 const RUNS_POLL_MS = 3_000;
@@ -48,7 +50,9 @@ export function CatalogPanels() {
             {runs.data.map((run) => (
               <li key={run.id} className="py-2 text-sm">
                 <div className="flex items-baseline justify-between">
-                  <span className="font-medium">{run.name}</span>
+                  <Link href={`/runs/${run.id}`} className="font-medium hover:text-accent">
+                    {run.name}
+                  </Link>
                   <span className="text-muted">{run.status}</span>
                 </div>
                 <div className="text-muted text-xs">
@@ -60,6 +64,9 @@ export function CatalogPanels() {
           </ul>
         )}
       </Panel>
+      <div className="md:col-span-2">
+        <StartRunForm />
+      </div>
     </div>
   );
 }

@@ -1,4 +1,6 @@
 import { catalogRouter } from "./routers/catalog";
+import { datasetsRouter } from "./routers/datasets";
+import { runsRouter } from "./routers/runs";
 import { systemRouter } from "./routers/system";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
@@ -6,6 +8,8 @@ import { createCallerFactory, createTRPCRouter } from "./trpc";
 export const appRouter = createTRPCRouter({
   system: systemRouter,
   catalog: catalogRouter,
+  datasets: datasetsRouter,
+  runs: runsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -8,22 +8,38 @@ import superjson from "superjson";
 import { ZodError } from "zod";
 import { AppError, type AppErrorCode } from "~/server/app-error";
 import { env } from "~/server/env";
+import { EmbeddedJobQueue, type JobQueue } from "~/server/jobs/job-queue";
 import { createInferenceClient, type InferenceClient } from "~/server/services/inference-client";
 import { type Db, getDb } from "~/server/store/db";
 
 // 1. CONTEXT
 export interface ApiContext {
   db: Db;
-  inference: { client: InferenceClient; url: string };
+  queue: JobQueue;
+  dataDir: string;
+  /** `client` answers quickly or not at all (health); `slowClient` waits for model work (live questions). */
+  inference: { client: InferenceClient; slowClient: InferenceClient; url: string };
 }
 
+// A live question encodes the image once (cached afterwards) and decodes a short answer.
+const LIVE_QUESTION_TIMEOUT_MS = 120_000;
 const inferenceClient = createInferenceClient({
   url: env.INFERENCE_URL,
   timeoutMs: env.INFERENCE_HEALTH_TIMEOUT_MS,
 });
+const slowInferenceClient = createInferenceClient({
+  url: env.INFERENCE_URL,
+  timeoutMs: LIVE_QUESTION_TIMEOUT_MS,
+});
 
 export function createApiContext(): ApiContext {
-  return { db: getDb(), inference: { client: inferenceClient, url: env.INFERENCE_URL } };
+  const db = getDb();
+  return {
+    db,
+    queue: new EmbeddedJobQueue(db),
+    dataDir: env.dataDir,
+    inference: { client: inferenceClient, slowClient: slowInferenceClient, url: env.INFERENCE_URL },
+  };
 }
 
 // 2. INITIALIZATION

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 
 /** Sub-folders of DATA_DIR (design.md, Storage). */
-export const DATA_SUBDIRS = ["images", "thumbnails", "features", "exports"] as const;
+export const DATA_SUBDIRS = ["images", "thumbnails", "features", "exports", "imports"] as const;
 
 /** Creates DATA_DIR and its sub-folders if missing; safe to call on every start. */
 export async function ensureDataDir(dataDir: string): Promise<void> {

@@ -29,7 +29,7 @@ describe("fresh SQLite database", () => {
   it("is created by the migrations with its data folders", async () => {
     const stat = await fs.stat(path.join(dir, "lens.db"));
     expect(stat.size).toBeGreaterThan(0);
-    for (const sub of ["images", "thumbnails", "features", "exports"]) {
+    for (const sub of ["images", "thumbnails", "features", "exports", "imports"]) {
       expect((await fs.stat(path.join(dir, sub))).isDirectory()).toBe(true);
     }
   });

@@ -1,0 +1,76 @@
+"use client";
+
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "../../../_trpc/react";
+import { ImageCard } from "./image-card";
+import { RunProgress } from "./run-progress";
+
+// One screenful of cards per request; more load on demand.
+const PAGE_SIZE = 48;
+
+export function RunView({ runId }: { runId: string }) {
+  const trpc = useTRPC();
+  const run = useQuery(trpc.runs.get.queryOptions({ runId }));
+  const images = useInfiniteQuery(
+    trpc.runs.images.infiniteQueryOptions(
+      { runId, limit: PAGE_SIZE },
+      {
+        initialCursor: 0,
+        getNextPageParam: (last, pages) => {
+          const loaded = pages.reduce((n, page) => n + page.items.length, 0);
+          return loaded < last.total ? loaded : undefined;
+        },
+      },
+    ),
+  );
+  if (run.isPending) return <p className="animate-pulse text-muted">Loading run…</p>;
+  if (run.isError) {
+    return (
+      <p role="alert" className="text-bad">
+        {run.error.message} <Link href="/">Back to the runs</Link>
+      </p>
+    );
+  }
+  const detail = run.data;
+  const items = images.data?.pages.flatMap((page) => page.items) ?? [];
+  return (
+    <div className="space-y-6">
+      <header>
+        <Link href="/" className="text-muted text-sm hover:text-white">
+          ← Datasets &amp; runs
+        </Link>
+        <h1 className="mt-1 font-semibold text-2xl tracking-tight">{detail.name}</h1>
+        <p className="text-muted text-sm">
+          {detail.datasetName} · model {detail.modelDir.split("/").at(-1)} ({detail.modelHash.slice(0, 8)}) ·{" "}
+          {detail.dtype} · prompts {detail.prompts.join(", ")}
+        </p>
+      </header>
+      <RunProgress runId={runId} />
+      <section aria-label="Gallery">
+        <h2 className="mb-3 font-medium text-muted text-sm uppercase tracking-wide">Images and answers</h2>
+        {images.isPending ? (
+          <p className="animate-pulse text-muted text-sm">Loading images…</p>
+        ) : items.length === 0 ? (
+          <p className="text-muted text-sm">This run's dataset has no images.</p>
+        ) : (
+          <ul data-testid="run-gallery" className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-3">
+            {items.map((item) => (
+              <ImageCard key={item.imageId} item={item} />
+            ))}
+          </ul>
+        )}
+        {images.hasNextPage ? (
+          <button
+            type="button"
+            onClick={() => void images.fetchNextPage()}
+            disabled={images.isFetchingNextPage}
+            className="mt-4 rounded border border-line px-3 py-1 text-sm hover:border-accent"
+          >
+            {images.isFetchingNextPage ? "Loading…" : "Load more"}
+          </button>
+        ) : null}
+      </section>
+    </div>
+  );
+}

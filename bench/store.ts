@@ -1,0 +1,173 @@
+/**
+ * `npm run bench:store`: feature-file write and read throughput of the feature store against plain file I/O of the
+ * same bytes (the baseline, measured in the same run), and the time to load the pooled vectors of one source for
+ * 100,000 images from SQLite, against a raw better-sqlite3 read of the same rows. Writes bench/results/store.json.
+ */
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { encodeSafetensors, type SafetensorsTensor } from "~/lib/codec";
+import { fp32ToFp16 } from "~/lib/tensor";
+import { loadPooledVectors } from "~/server/services/features/load-pooled-vectors";
+import { ensureDataDir } from "~/server/store/data-dir";
+import { createDb } from "~/server/store/db";
+import { LocalFeatureStore } from "~/server/store/feature-store";
+import { applyMigrations } from "~/server/store/migrate";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const RESULTS = path.join(ROOT, "bench", "results", "store.json");
+// The bundled model's kept sources per image: V, three breadth prompts, fused; 145 tokens × 128 dims, fp16.
+const SOURCES = [
+  "depth:V",
+  "breadth:<DETAILED_CAPTION>",
+  "breadth:<OCR>",
+  "breadth:<DENSE_REGION_CAPTION>",
+  "fused",
+];
+const TOKENS = 145;
+const DIM = 128;
+const FILES = 400;
+const POOLED_IMAGES = 100_000;
+const REPEATS = 5;
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+function syntheticTensors(seed: number): Record<string, SafetensorsTensor> {
+  const tensors: Record<string, SafetensorsTensor> = {};
+  for (const [k, source] of SOURCES.entries()) {
+    const values = Float32Array.from({ length: TOKENS * DIM }, (_, i) =>
+      Math.sin(seed * 31 + k * 7 + i * 0.01),
+    );
+    tensors[source] = { dtype: "F16", shape: [TOKENS, DIM], data: fp32ToFp16(values) };
+  }
+  return tensors;
+}
+
+async function fileThroughput(dir: string) {
+  const store = new LocalFeatureStore(dir);
+  const tensors = Array.from({ length: 8 }, (_, i) => syntheticTensors(i));
+  const bytesPerFile = encodeSafetensors(tensors[0] ?? {}).byteLength;
+  const megabytes = (FILES * bytesPerFile) / 1e6;
+  const write: number[] = [];
+  const read: number[] = [];
+  const rawWrite: number[] = [];
+  const rawRead: number[] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    const runId = `bench-${r}`;
+    let started = performance.now();
+    const paths: string[] = [];
+    for (let i = 0; i < FILES; i++) {
+      const file = await store.write({
+        runId,
+        imageSha256: `${i}`.padStart(64, "0"),
+        tensors: tensors[i % 8] ?? {},
+        metadata: { run: runId },
+      });
+      paths.push(file.path);
+    }
+    write.push(megabytes / ((performance.now() - started) / 1000));
+    started = performance.now();
+    for (const p of paths) await store.read(p);
+    read.push(megabytes / ((performance.now() - started) / 1000));
+
+    // Baseline: the same bytes written and read as plain files (no encoding, no fsync, no rename).
+    const encoded = tensors.map((t) => encodeSafetensors(t));
+    const rawDir = path.join(dir, `raw-${r}`);
+    await fs.mkdir(rawDir, { recursive: true });
+    started = performance.now();
+    for (let i = 0; i < FILES; i++)
+      await fs.writeFile(path.join(rawDir, `${i}.bin`), encoded[i % 8] ?? new Uint8Array());
+    rawWrite.push(megabytes / ((performance.now() - started) / 1000));
+    started = performance.now();
+    for (let i = 0; i < FILES; i++) await fs.readFile(path.join(rawDir, `${i}.bin`));
+    rawRead.push(megabytes / ((performance.now() - started) / 1000));
+  }
+  return {
+    file_mb: bytesPerFile / 1e6,
+    files: FILES,
+    write_mb_s: median(write),
+    read_mb_s: median(read),
+    baseline_write_mb_s: median(rawWrite),
+    baseline_read_mb_s: median(rawRead),
+  };
+}
+
+async function pooledLoad(dir: string) {
+  await ensureDataDir(dir);
+  const file = path.join(dir, "lens.db");
+  await applyMigrations({ databaseUrl: `file:${file}`, cwd: ROOT });
+  // Bulk-load 100,000 images with one pooled fp16 vector each, straight through SQLite (setup, not measured).
+  const sqlite = new Database(file);
+  sqlite.exec(`INSERT INTO Dataset (id, name, source) VALUES ('d', 'bench', 'folder');
+    INSERT INTO Run (id, name, datasetId, modelDir, modelHash, prompts, sources, questions, total) VALUES ('r', 'bench', 'd', 'm', 'h', '[]', '["depth:V"]', '[]', ${POOLED_IMAGES});`);
+  const insertImage = sqlite.prepare(
+    "INSERT INTO Image (id, sha256, bytes, storagePath) VALUES (?, ?, 1, 'x')",
+  );
+  const insertItem = sqlite.prepare(
+    "INSERT INTO DatasetItem (id, datasetId, imageId, fileName, position) VALUES (?, 'd', ?, ?, ?)",
+  );
+  const insertPooled = sqlite.prepare(
+    "INSERT INTO PooledFeature (id, runId, imageId, source, dim, dtype, data) VALUES (?, 'r', ?, 'depth:V', ?, 'fp16', ?)",
+  );
+  const vector = Buffer.from(fp32ToFp16(Float32Array.from({ length: DIM }, (_, i) => i / DIM)).buffer);
+  sqlite.transaction(() => {
+    for (let i = 0; i < POOLED_IMAGES; i++) {
+      insertImage.run(`i${i}`, `${i}`.padStart(64, "0"));
+      insertItem.run(`t${i}`, `i${i}`, `${i}.png`, i);
+      insertPooled.run(`p${i}`, `i${i}`, DIM, vector);
+    }
+  })();
+
+  const db = createDb(`file:${file}`);
+  const lens: number[] = [];
+  const raw: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    let started = performance.now();
+    const matrix = await loadPooledVectors({ db, runId: "r", source: "depth:V" });
+    lens.push((performance.now() - started) / 1000);
+    if (matrix.imageIds.length !== POOLED_IMAGES) throw new Error("wrong row count");
+    // Baseline: the bare query through better-sqlite3, no ordering by dataset, no conversion to float32.
+    started = performance.now();
+    const rows = sqlite
+      .prepare("SELECT imageId, data FROM PooledFeature WHERE runId = 'r' AND source = 'depth:V'")
+      .all();
+    raw.push((performance.now() - started) / 1000);
+    if (rows.length !== POOLED_IMAGES) throw new Error("wrong row count");
+  }
+  await db.$disconnect();
+  sqlite.close();
+  return { images: POOLED_IMAGES, dim: DIM, load_s: median(lens), baseline_raw_query_s: median(raw) };
+}
+
+async function main(): Promise<void> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "bench-store-"));
+  try {
+    const files = await fileThroughput(path.join(dir, "files"));
+    const pooled = await pooledLoad(path.join(dir, "db"));
+    const result = {
+      feature_write_mb_s: files.write_mb_s,
+      feature_read_mb_s: files.read_mb_s,
+      baseline_write_mb_s: files.baseline_write_mb_s,
+      baseline_read_mb_s: files.baseline_read_mb_s,
+      feature_file_mb: files.file_mb,
+      pooled_load_100k_s: pooled.load_s,
+      pooled_baseline_raw_query_100k_s: pooled.baseline_raw_query_s,
+      settings: {
+        files: files.files,
+        repeats: REPEATS,
+        statistic: "median",
+        sources: SOURCES.length,
+        tokens: TOKENS,
+        dim: DIM,
+      },
+    };
+    await fs.mkdir(path.dirname(RESULTS), { recursive: true });
+    await fs.writeFile(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+void main();

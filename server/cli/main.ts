@@ -1,0 +1,202 @@
+/**
+ * `fvl`: the command-line face of Florence-VL Lens, on the same services as the dashboard.
+ *   fvl encode <folder|manifest> [--model DIR] [--prompt TEXT ...] [--question TEXT ...] [--name NAME] [--stages] [--fp32] [--batch-size N]
+ *   fvl runs
+ *   fvl export <run name or id> --format safetensors|npy|csv --out DIR
+ */
+import { randomUUID } from "node:crypto";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { AppError } from "~/server/app-error";
+import { env } from "~/server/env";
+import { EmbeddedJobQueue } from "~/server/jobs/job-queue";
+import { processJob } from "~/server/jobs/run-worker";
+import { listRuns } from "~/server/services/catalog/list-runs";
+import { importFolder } from "~/server/services/datasets/import-folder";
+import { createRun } from "~/server/services/runs/create-run";
+import { type ExportFormat, exportRun } from "~/server/services/runs/export-run";
+import { findRunId } from "~/server/services/runs/get-run";
+import { ensureDataDir } from "~/server/store/data-dir";
+import { getDb } from "~/server/store/db";
+import { LocalFeatureStore } from "~/server/store/feature-store";
+import { applyMigrations } from "~/server/store/migrate";
+import { ensureInference } from "./ensure-inference";
+import { printProgress, renderProgress } from "./progress-bar";
+
+const ROOT = path.resolve(import.meta.dirname, "..", "..");
+const USAGE = `usage:
+  fvl encode <folder|manifest> [--model DIR] [--prompt TEXT ...] [--question TEXT ...] [--name NAME] [--stages] [--fp32] [--batch-size N]
+  fvl runs
+  fvl export <run name or id> --format safetensors|npy|csv --out DIR`;
+
+async function prepare() {
+  await ensureDataDir(env.dataDir);
+  await applyMigrations({ databaseUrl: env.DATABASE_URL, cwd: ROOT });
+  return getDb();
+}
+
+async function encode(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      model: { type: "string", default: env.modelDir },
+      prompt: { type: "string", multiple: true },
+      question: { type: "string", multiple: true },
+      name: { type: "string" },
+      stages: { type: "boolean", default: false },
+      fp32: { type: "boolean", default: false },
+      "batch-size": { type: "string", default: "4" },
+    },
+  });
+  const batchSize = Number(values["batch-size"]);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 64)
+    throw new AppError("BAD_INPUT", "--batch-size must be 1..64.");
+  const target = positionals[0];
+  if (target === undefined)
+    throw new AppError("BAD_INPUT", `fvl encode needs a folder or a manifest.\n${USAGE}`);
+  const db = await prepare();
+  const queue = new EmbeddedJobQueue(db);
+  const absolute = path.resolve(target);
+  const isManifest = (await fs.stat(absolute)).isFile();
+  const runName =
+    values.name ?? `${path.basename(absolute)} · ${new Date().toISOString().slice(0, 19).replace("T", " ")}`;
+  const inference = await ensureInference({
+    url: env.INFERENCE_URL,
+    modelDir: path.resolve(values.model),
+    root: ROOT,
+  });
+  try {
+    // Re-running with the name of an unfinished run completes that run instead of starting over.
+    let run = await db.run.findUnique({ where: { name: runName } });
+    if (run === null) {
+      const folder = isManifest ? path.dirname(absolute) : absolute;
+      const imported = await importFolder({
+        db,
+        dataDir: env.dataDir,
+        roots: [folder],
+        folder,
+        name: `${runName} (images)`,
+        ...(isManifest ? { manifestPath: absolute } : {}),
+      });
+      const created = await createRun({
+        db,
+        queue,
+        inference: inference.client,
+        datasetId: imported.dataset.id,
+        name: runName,
+        ...(values.prompt ? { prompts: values.prompt } : {}),
+        ...(values.question ? { questions: values.question } : {}),
+        includeStages: values.stages,
+        dtype: values.fp32 ? "fp32" : "fp16",
+        batchSize,
+      });
+      run = await db.run.findUniqueOrThrow({ where: { id: created.id } });
+    } else if (run.status === "completed") {
+      console.log(`Run "${run.name}" is already complete.`);
+      return;
+    } else if (run.status === "cancelled" || run.status === "failed") {
+      if (run.jobId) await queue.requeue(run.jobId);
+    }
+    const workerId = `cli:${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    const job = await queue.claim({
+      workerId,
+      kinds: ["encode-run"],
+      staleAfterMs: env.JOB_STALE_AFTER_MS,
+      jobId: run.jobId ?? "",
+    });
+    if (job === null)
+      throw new AppError(
+        "CONFLICT",
+        `Run "${run.name}" is being encoded by another worker; follow it in the dashboard.`,
+      );
+    const startedAt = Date.now();
+    console.error(`Encoding run "${run.name}" (${run.id}) with ${inference.url}`);
+    await processJob(
+      {
+        db,
+        dataDir: env.dataDir,
+        inference: inference.client,
+        features: new LocalFeatureStore(env.dataDir),
+        queue,
+        workerId,
+        staleAfterMs: env.JOB_STALE_AFTER_MS,
+      },
+      job,
+      (progress) => printProgress(renderProgress(progress, startedAt)),
+    );
+    const final = await db.run.findUniqueOrThrow({ where: { id: run.id } });
+    const seconds = (Date.now() - startedAt) / 1000;
+    console.error(
+      `\n${final.status}: ${final.done} encoded, ${final.failed} failed in ${seconds.toFixed(1)} s`,
+    );
+    console.log(final.id);
+    if (final.status === "failed") process.exitCode = 1;
+  } finally {
+    await inference.close();
+  }
+}
+
+async function runs(): Promise<void> {
+  const db = await prepare();
+  const rows = await listRuns({ db, limit: 500 });
+  if (rows.length === 0) {
+    console.log("No runs yet. Start one with: fvl encode <folder>");
+    return;
+  }
+  for (const run of rows) {
+    console.log(
+      [
+        run.id,
+        run.status.padEnd(9),
+        `${run.done}/${run.total}`.padEnd(11),
+        run.failed ? `${run.failed} failed` : "",
+        run.name,
+      ].join("  "),
+    );
+  }
+}
+
+async function exportCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { format: { type: "string", default: "npy" }, out: { type: "string" } },
+  });
+  const format = values.format as ExportFormat;
+  if (!["safetensors", "npy", "csv"].includes(format))
+    throw new AppError("BAD_INPUT", `--format must be safetensors, npy or csv.\n${USAGE}`);
+  if (positionals[0] === undefined || values.out === undefined) throw new AppError("BAD_INPUT", USAGE);
+  const db = await prepare();
+  const runId = await findRunId({ db, idOrName: positionals[0] });
+  const summary = await exportRun({
+    db,
+    features: new LocalFeatureStore(env.dataDir),
+    runId,
+    format,
+    outDir: values.out,
+  });
+  console.log(
+    `Exported ${summary.images} images as ${format}: ${summary.files.length} files in ${summary.outDir}`,
+  );
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === "encode") await encode(rest);
+  else if (command === "runs") await runs();
+  else if (command === "export") await exportCommand(rest);
+  else {
+    console.error(USAGE);
+    process.exitCode = 2;
+  }
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(`fvl: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  })
+  .finally(() => getDb().$disconnect());

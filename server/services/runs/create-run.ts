@@ -1,0 +1,76 @@
+import { AppError } from "~/server/app-error";
+import type { JobQueue } from "~/server/jobs/job-queue";
+import type { InferenceClient } from "~/server/services/inference-client";
+import type { Db } from "~/server/store/db";
+import {
+  DEFAULT_PROMPTS,
+  DEFAULT_QUESTIONS,
+  defaultSources,
+  type RunSettings,
+  runSettingsSchema,
+} from "./run-settings";
+
+export interface CreateRunOptions {
+  db: Db;
+  queue: JobQueue;
+  inference: InferenceClient;
+  datasetId: string;
+  name?: string;
+  prompts?: string[];
+  questions?: string[];
+  includeStages?: boolean;
+  dtype?: RunSettings["dtype"];
+  batchSize?: number;
+}
+
+/**
+ * Creates a run of a dataset with the model the inference server serves, and queues it. The model's folder and
+ * fingerprint are recorded so stored features always say which weights made them.
+ */
+export async function createRun(options: CreateRunOptions): Promise<{ id: string; name: string }> {
+  const { db } = options;
+  const dataset = await db.dataset.findUnique({
+    where: { id: options.datasetId },
+    include: { _count: { select: { items: true } } },
+  });
+  if (dataset === null) throw new AppError("NOT_FOUND", `No dataset ${options.datasetId}.`);
+  if (dataset._count.items === 0)
+    throw new AppError("BAD_INPUT", `Dataset "${dataset.name}" has no images to encode.`);
+  const health = await options.inference.health.query().catch((error: unknown) => {
+    throw new AppError(
+      "UNAVAILABLE",
+      "The inference server is not reachable; start it (npm start) and try again.",
+      { cause: error },
+    );
+  });
+  if (health.model.state !== "ready") {
+    throw new AppError("UNAVAILABLE", `The inference server's model is not ready (${health.model.state}).`);
+  }
+  const prompts = options.prompts?.length ? options.prompts : DEFAULT_PROMPTS;
+  const settings = runSettingsSchema.parse({
+    prompts,
+    sources: defaultSources(prompts, options.includeStages ?? false),
+    questions: health.model.kind === "florence-vl" ? (options.questions ?? DEFAULT_QUESTIONS) : [],
+    dtype: options.dtype ?? "fp16",
+  });
+  const name = options.name ?? `${dataset.name} · ${new Date().toISOString().slice(0, 19).replace("T", " ")}`;
+  if (await db.run.findUnique({ where: { name } }))
+    throw new AppError("CONFLICT", `A run named "${name}" exists; pick another name.`);
+  const run = await db.run.create({
+    data: {
+      name,
+      datasetId: dataset.id,
+      modelDir: health.modelDir,
+      modelHash: health.model.fingerprint,
+      prompts: settings.prompts,
+      sources: settings.sources,
+      questions: settings.questions,
+      dtype: settings.dtype,
+      batchSize: options.batchSize ?? 4,
+      total: dataset._count.items,
+    },
+  });
+  const jobId = await options.queue.enqueue("encode-run", { runId: run.id });
+  await db.run.update({ where: { id: run.id }, data: { jobId } });
+  return { id: run.id, name: run.name };
+}
