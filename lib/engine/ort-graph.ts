@@ -59,12 +59,14 @@ export class OrtGraph {
         ...(settings.interOpThreads > 0 ? { interOpNumThreads: settings.interOpThreads } : {}),
       });
     } catch (error) {
-      throw new ModelFolderError(
-        "bad-graph",
-        file,
-        "a valid ONNX model",
-        error instanceof Error ? error.message : String(error),
-      );
+      const message = error instanceof Error ? error.message : String(error);
+      // A GPU provider that is installed but cannot start (no device, wrong driver) is not the folder's fault.
+      if (settings.executionProvider !== "cpu" && !/protobuf|parse|ModelProto|Load model/i.test(message)) {
+        throw new ExecutionProviderError(
+          `Could not start the ${settings.executionProvider} execution provider for ${file}: ${message}`,
+        );
+      }
+      throw new ModelFolderError("bad-graph", file, "a valid ONNX model", message);
     }
     return new OrtGraph(file, session, valueInfos(session.inputMetadata), valueInfos(session.outputMetadata));
   }
