@@ -1,6 +1,8 @@
+import { analysisRouter } from "./routers/analysis";
 import { catalogRouter } from "./routers/catalog";
 import { datasetsRouter } from "./routers/datasets";
 import { runsRouter } from "./routers/runs";
+import { shareRouter } from "./routers/share";
 import { systemRouter } from "./routers/system";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
@@ -10,6 +12,8 @@ export const appRouter = createTRPCRouter({
   catalog: catalogRouter,
   datasets: datasetsRouter,
   runs: runsRouter,
+  analysis: analysisRouter,
+  share: shareRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,6 +1,6 @@
 import type { Db } from "~/server/store/db";
 
-export type JobKind = "encode-run";
+export type JobKind = "encode-run" | "projection" | "alignment";
 export type JobStatus = "queued" | "running" | "cancelled" | "completed" | "failed";
 
 export interface ClaimedJob {
@@ -25,6 +25,8 @@ export interface JobQueue {
   }): Promise<ClaimedJob | null>;
   heartbeat(jobId: string, workerId: string, progress?: { done: number; total: number }): Promise<void>;
   finish(jobId: string, status: Exclude<JobStatus, "queued" | "running">, error?: string): Promise<void>;
+  /** Marks the job completed with what it produced (JSON), kept on the job for readers. */
+  complete(jobId: string, result: unknown): Promise<void>;
   requestCancel(jobId: string): Promise<void>;
   isCancelRequested(jobId: string): Promise<boolean>;
   /** Puts a finished (cancelled or failed) job back in the queue. */
@@ -84,6 +86,13 @@ export class EmbeddedJobQueue implements JobQueue {
     await this.db.job.update({
       where: { id: jobId },
       data: { status, error: error ?? null, lockedBy: null },
+    });
+  }
+
+  async complete(jobId: string, result: unknown): Promise<void> {
+    await this.db.job.update({
+      where: { id: jobId },
+      data: { status: "completed", error: null, lockedBy: null, result: result as object },
     });
   }
 

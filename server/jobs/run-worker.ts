@@ -1,8 +1,11 @@
+import { inferenceTextFeatures, type TextFeatureProvider } from "~/server/services/analysis/text-features";
 import type { InferenceClient } from "~/server/services/inference-client";
 import type { Db } from "~/server/store/db";
 import type { FeatureStore } from "~/server/store/feature-store";
+import { processAlignmentJob } from "./alignment-job";
 import { encodeRun } from "./encode-run";
-import type { ClaimedJob, JobQueue } from "./job-queue";
+import type { ClaimedJob, JobKind, JobQueue } from "./job-queue";
+import { processProjectionJob } from "./projection-job";
 
 // A worker proves it is alive this often; a job silent for JOB_STALE_AFTER_MS (env) is taken over.
 const HEARTBEAT_MS = 2_000;
@@ -15,10 +18,34 @@ export interface WorkerDeps {
   queue: JobQueue;
   workerId: string;
   staleAfterMs: number;
+  /** Caption features for alignment jobs; the inference server's language model when absent. */
+  textFeatures?: TextFeatureProvider;
 }
 
-/** Runs one claimed job to its end, heartbeating meanwhile; failures are recorded on the job and the run. */
+/** Every kind of job the worker runs. */
+export const WORKER_JOB_KINDS: readonly JobKind[] = ["encode-run", "projection", "alignment"];
+
+/** Runs one claimed job to its end by its kind, heartbeating meanwhile; failures are recorded on the job. */
 export async function processJob(
+  deps: WorkerDeps,
+  job: ClaimedJob,
+  onProgress?: (p: { done: number; failed: number; total: number }) => void,
+): Promise<void> {
+  switch (job.kind) {
+    case "encode-run":
+      return processEncodeJob(deps, job, onProgress);
+    case "projection":
+      return processProjectionJob(deps, job);
+    case "alignment":
+      return processAlignmentJob(
+        { ...deps, textFeatures: deps.textFeatures ?? inferenceTextFeatures(deps.inference) },
+        job,
+      );
+  }
+}
+
+/** An `encode-run` job; a failure is recorded on the run too. */
+async function processEncodeJob(
   deps: WorkerDeps,
   job: ClaimedJob,
   onProgress?: (p: { done: number; failed: number; total: number }) => void,
@@ -61,7 +88,7 @@ export async function runWorker(
   while (!options.signal.aborted) {
     const job = await deps.queue.claim({
       workerId: deps.workerId,
-      kinds: ["encode-run"],
+      kinds: WORKER_JOB_KINDS,
       staleAfterMs: deps.staleAfterMs,
     });
     if (job === null) {

@@ -12,7 +12,10 @@ const POLL_MS = 1_000;
 // Encoding one batch can take a while on a CPU; a generous timeout keeps slow batches from failing.
 const ENCODE_TIMEOUT_MS = 10 * 60_000;
 
-/** The job worker process: encodes queued runs through the inference server, and resumes runs whose worker died. */
+/**
+ * The job worker process: encodes queued runs through the inference server, computes projections and alignment
+ * analyses, and resumes jobs whose worker died.
+ */
 async function main(): Promise<void> {
   const db = getDb();
   const controller = new AbortController();

@@ -1,0 +1,105 @@
+import { z } from "zod";
+import { getAlignment } from "~/server/services/analysis/get-alignment";
+import { cancelAnalysisJob, getJob, type JobView } from "~/server/services/analysis/get-job";
+import { getPatchProjection, getProjections } from "~/server/services/analysis/get-projections";
+import { listAnalysisPoints } from "~/server/services/analysis/list-analysis-points";
+import { listAnalysisSources } from "~/server/services/analysis/list-analysis-sources";
+import {
+  MAX_PATCH_IMAGES,
+  projectionMethodSchema,
+  projectionParamsSchema,
+} from "~/server/services/analysis/projection-params";
+import { requestAlignment } from "~/server/services/analysis/request-alignment";
+import { requestPatchProjection, requestProjections } from "~/server/services/analysis/request-projections";
+import { createTRPCRouter, publicProcedure } from "../trpc";
+
+// Job progress is read from the database, where the worker process writes it.
+const JOB_POLL_MS = 500;
+const runId = z.object({ runId: z.string().min(1) });
+const jobId = z.object({ jobId: z.string().min(1) });
+const source = z.string().min(1).max(200);
+
+export const analysisRouter = createTRPCRouter({
+  /** The run's kept sources with their width and encoded-image count. */
+  sources: publicProcedure
+    .input(runId)
+    .query(({ ctx, input }) => listAnalysisSources({ db: ctx.db, runId: input.runId })),
+  /** Per image of the run: metadata, caption, labels and answers, for hover and colour-by. */
+  points: publicProcedure
+    .input(runId)
+    .query(({ ctx, input }) => listAnalysisPoints({ db: ctx.db, runId: input.runId })),
+  /** Pooled layouts of several sources: ready (aligned panels) when cached, else a job to wait for. */
+  requestProjections: publicProcedure
+    .input(
+      runId.extend({
+        sources: z.array(source).min(1).max(16),
+        method: projectionMethodSchema,
+        params: projectionParamsSchema.default({ nNeighbors: 15, minDist: 0.1, seed: 0 }),
+        referenceSource: source.optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) => requestProjections({ db: ctx.db, queue: ctx.queue, ...input })),
+  /** Stored projections by id (pinned views), aligned to the reference (the first when not named). */
+  projections: publicProcedure
+    .input(
+      z.object({
+        projectionIds: z.array(z.string().min(1)).min(1).max(16),
+        referenceProjectionId: z.string().min(1).optional(),
+      }),
+    )
+    .query(({ ctx, input }) => getProjections({ db: ctx.db, ...input })),
+  /** Every patch token of a few images of one source as a point. */
+  requestPatchProjection: publicProcedure
+    .input(
+      runId.extend({
+        source,
+        imageIds: z.array(z.string().min(1)).min(1).max(MAX_PATCH_IMAGES),
+        method: projectionMethodSchema,
+        params: projectionParamsSchema.default({ nNeighbors: 15, minDist: 0.1, seed: 0 }),
+      }),
+    )
+    .mutation(({ ctx, input }) => requestPatchProjection({ db: ctx.db, queue: ctx.queue, ...input })),
+  /** A stored patch projection by id. */
+  patchProjection: publicProcedure
+    .input(z.object({ projectionId: z.string().min(1) }))
+    .query(({ ctx, input }) => getPatchProjection({ db: ctx.db, projectionId: input.projectionId })),
+  /** Status and progress of a job. */
+  job: publicProcedure.input(jobId).query(({ ctx, input }) => getJob({ db: ctx.db, jobId: input.jobId })),
+  /** Live job progress (server-sent events) until the job ends. */
+  jobProgress: publicProcedure.input(jobId).subscription(async function* ({ ctx, input, signal }) {
+    let last = "";
+    while (!signal?.aborted) {
+      const job: JobView = await getJob({ db: ctx.db, jobId: input.jobId });
+      const key = `${job.status}:${job.fraction}`;
+      if (key !== last) {
+        last = key;
+        yield job;
+      }
+      if (["completed", "cancelled", "failed"].includes(job.status)) return;
+      await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
+    }
+  }),
+  /** Stops a projection or alignment job. */
+  cancelJob: publicProcedure
+    .input(jobId)
+    .mutation(({ ctx, input }) => cancelAnalysisJob({ db: ctx.db, queue: ctx.queue, jobId: input.jobId })),
+  /** Queues the alignment analysis (paper Figs. 4–5) of a run. */
+  requestAlignment: publicProcedure
+    .input(
+      runId.extend({
+        batchSize: z.number().int().min(2).max(1024).default(32),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31 - 1)
+          .default(0),
+        steps: z.number().int().min(10).max(5000).default(300),
+      }),
+    )
+    .mutation(({ ctx, input }) => requestAlignment({ db: ctx.db, queue: ctx.queue, ...input })),
+  /** The run's latest completed alignment analysis, or null. */
+  alignment: publicProcedure
+    .input(runId)
+    .query(({ ctx, input }) => getAlignment({ db: ctx.db, runId: input.runId })),
+});

@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { createShareLink } from "~/server/services/share/create-share-link";
+import { listShareLinks } from "~/server/services/share/list-share-links";
+import { openShareLink } from "~/server/services/share/resolve-share-link";
+import { revokeShareLink } from "~/server/services/share/revoke-share-link";
+import { createTRPCRouter, publicProcedure } from "../trpc";
+
+const token = z.object({ token: z.string().min(1).max(200) });
+
+export const shareRouter = createTRPCRouter({
+  /** A read-only link to a view state; projections it refers to are pinned. */
+  create: publicProcedure
+    .input(
+      z.object({
+        view: z.string().min(1).max(512),
+        state: z.record(z.string(), z.unknown()),
+        expiresAt: z.date().optional(),
+        projectionIds: z.array(z.string().min(1)).max(64).optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) => createShareLink({ db: ctx.db, ...input })),
+  /** The view behind a token, or why it does not open ("unknown" | "revoked" | "expired"), nothing more. */
+  resolve: publicProcedure
+    .input(token)
+    .query(({ ctx, input }) => openShareLink({ db: ctx.db, token: input.token })),
+  revoke: publicProcedure
+    .input(token)
+    .mutation(({ ctx, input }) => revokeShareLink({ db: ctx.db, token: input.token })),
+  list: publicProcedure
+    .input(z.object({ view: z.string().min(1).max(512).optional() }).default({}))
+    .query(({ ctx, input }) => listShareLinks({ db: ctx.db, ...input })),
+});

@@ -1,0 +1,61 @@
+import { z } from "zod";
+
+/** One visual source's alignment probe (paper Figs. 4–5): its training curve, held-out loss and retrieval. */
+export const alignmentRowSchema = z.object({
+  /** A kept source ("depth:V", "breadth:<OCR>", "fused"), "concat: all", or an ablation "concat − <part>". */
+  source: z.string(),
+  /** Width of the visual features the probe P maps from. */
+  dim: z.number().int(),
+  /** Training steps at which the held-out loss was evaluated. */
+  steps: z.array(z.number().int()),
+  /** Mean training-batch loss over the steps since the previous evaluation, one per `steps` entry. */
+  trainLoss: z.array(z.number()),
+  /** Held-out loss at each of `steps`. */
+  heldOutCurve: z.array(z.number()),
+  heldOutLoss: z.number(),
+  /** ln N: the loss of a probe that cannot tell a batch's N images apart. */
+  chance: z.number(),
+  /** Held-out image→text recall at 1 and 5 with the fitted probe. */
+  r1: z.number(),
+  r5: z.number(),
+});
+export type AlignmentRow = z.infer<typeof alignmentRowSchema>;
+
+export const ckaMatrixSchema = z.object({
+  /** Row/column names: kept sources, then "text" (the caption features). */
+  sources: z.array(z.string()),
+  /** Linear CKA between every pair over the same images; null where undefined (a constant representation). */
+  matrix: z.array(z.array(z.number().nullable())),
+});
+export type CkaMatrix = z.infer<typeof ckaMatrixSchema>;
+
+export const alignmentSettingsSchema = z.object({
+  batchSize: z.number().int(),
+  seed: z.number().int(),
+  steps: z.number().int(),
+  evalEvery: z.number().int(),
+  optimizer: z.string(),
+  learningRate: z.number(),
+  heldOutFraction: z.number(),
+  /** Images with a caption and every source: the ones the analysis used. */
+  images: z.number().int(),
+  trainImages: z.number().int(),
+  heldOutImages: z.number().int(),
+  /** Encoded images left out because their dataset item has no caption. */
+  skippedWithoutCaption: z.number().int(),
+  /** Fingerprint of the language model that made the caption features, when known. */
+  textModel: z.string().nullable(),
+  /** False when the text features came from another model than the run's (curves then compare other things). */
+  isTextModelOfRun: z.boolean().nullable(),
+  textDim: z.number().int(),
+});
+export type AlignmentSettings = z.infer<typeof alignmentSettingsSchema>;
+
+/** What an alignment job stores on its Job row, and what `getAlignment` returns. */
+export const alignmentResultSchema = z.object({
+  runId: z.string(),
+  settings: alignmentSettingsSchema,
+  rows: z.array(alignmentRowSchema),
+  cka: ckaMatrixSchema,
+});
+export type AlignmentResult = z.infer<typeof alignmentResultSchema>;
