@@ -2,6 +2,7 @@
  * `fvl`: the command-line face of Florence-VL Lens, on the same services as the dashboard.
  *   fvl encode <folder|manifest> [--model DIR] [--prompt TEXT ...] [--question TEXT ...] [--name NAME] [--stages] [--fp32] [--batch-size N]
  *   fvl runs
+ *   fvl align <run name or id> [--batch-size N] [--seed S] [--steps K]
  *   fvl export <run name or id> --format safetensors|npy|csv --out DIR
  */
 import { randomUUID } from "node:crypto";
@@ -13,6 +14,8 @@ import { AppError } from "~/server/app-error";
 import { env } from "~/server/env";
 import { EmbeddedJobQueue } from "~/server/jobs/job-queue";
 import { processJob } from "~/server/jobs/run-worker";
+import { getAlignment } from "~/server/services/analysis/get-alignment";
+import { requestAlignment } from "~/server/services/analysis/request-alignment";
 import { listRuns } from "~/server/services/catalog/list-runs";
 import { importFolder } from "~/server/services/datasets/import-folder";
 import { createRun } from "~/server/services/runs/create-run";
@@ -29,6 +32,7 @@ const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const USAGE = `usage:
   fvl encode <folder|manifest> [--model DIR] [--prompt TEXT ...] [--question TEXT ...] [--name NAME] [--stages] [--fp32] [--batch-size N]
   fvl runs
+  fvl align <run name or id> [--batch-size N] [--seed S] [--steps K]
   fvl export <run name or id> --format safetensors|npy|csv --out DIR`;
 
 async function prepare() {
@@ -159,6 +163,90 @@ async function runs(): Promise<void> {
   }
 }
 
+/** The paper's alignment analysis on a run, computed by the same job as in the dashboard, printed as a table. */
+async function align(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      "batch-size": { type: "string", default: "32" },
+      seed: { type: "string", default: "0" },
+      steps: { type: "string" },
+    },
+  });
+  if (positionals[0] === undefined) throw new AppError("BAD_INPUT", USAGE);
+  const db = await prepare();
+  const queue = new EmbeddedJobQueue(db);
+  const runId = await findRunId({ db, idOrName: positionals[0] });
+  const run = await db.run.findUniqueOrThrow({ where: { id: runId } });
+  const inference = await ensureInference({ url: env.INFERENCE_URL, modelDir: run.modelDir, root: ROOT });
+  try {
+    const { jobId } = await requestAlignment({
+      db,
+      queue,
+      runId,
+      batchSize: Number(values["batch-size"]),
+      seed: Number(values.seed),
+      ...(values.steps ? { steps: Number(values.steps) } : {}),
+    });
+    const workerId = `cli:${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    const job = await queue.claim({
+      workerId,
+      kinds: ["alignment"],
+      staleAfterMs: env.JOB_STALE_AFTER_MS,
+      jobId,
+    });
+    if (job !== null) {
+      await processJob(
+        {
+          db,
+          dataDir: env.dataDir,
+          inference: inference.client,
+          features: new LocalFeatureStore(env.dataDir),
+          queue,
+          workerId,
+          staleAfterMs: env.JOB_STALE_AFTER_MS,
+        },
+        job,
+      );
+    }
+    const result = await getAlignment({ db, runId });
+    if (result === null)
+      throw new AppError(
+        "CONFLICT",
+        "The alignment analysis did not complete; see the job's error in the dashboard.",
+      );
+    const { settings } = result;
+    console.log(
+      `alignment on "${run.name}": batch ${settings.batchSize}, seed ${settings.seed}, ${settings.steps} steps, ${settings.trainImages} train / ${settings.heldOutImages} held-out images`,
+    );
+    console.log(
+      [
+        "source".padEnd(34),
+        "dim".padStart(5),
+        "held-out loss".padStart(14),
+        "chance".padStart(8),
+        "R@1".padStart(6),
+        "R@5".padStart(6),
+      ].join(" "),
+    );
+    for (const row of result.rows) {
+      console.log(
+        [
+          row.source.padEnd(34),
+          String(row.dim).padStart(5),
+          row.heldOutLoss.toFixed(4).padStart(14),
+          row.chance.toFixed(4).padStart(8),
+          row.r1.toFixed(3).padStart(6),
+          row.r5.toFixed(3).padStart(6),
+        ].join(" "),
+      );
+    }
+  } finally {
+    await inference.close();
+  }
+}
+
 async function exportCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -188,6 +276,7 @@ async function main(): Promise<void> {
   if (command === "encode") await encode(rest);
   else if (command === "runs") await runs();
   else if (command === "export") await exportCommand(rest);
+  else if (command === "align") await align(rest);
   else {
     console.error(USAGE);
     process.exitCode = 2;
