@@ -1,0 +1,111 @@
+import { execFile } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MINI_MODEL_DIR } from "../helpers/mini-model-paths";
+import { getFreePort, isServing, ROOT, type RunningProcess, startBin, waitUntil } from "../helpers/processes";
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const ARTIFACTS = path.join(ROOT, "tests", "e2e", "artifacts");
+const DEMO = path.join(ROOT, "demo", "florence-vl-mini-scenes");
+
+let work: string;
+let env: NodeJS.ProcessEnv;
+const processes: RunningProcess[] = [];
+let browser: Browser;
+let baseUrl: string;
+let runId: string;
+
+beforeAll(async () => {
+  work = await fs.mkdtemp(path.join(os.tmpdir(), "lens-run-page-"));
+  env = {
+    ...process.env,
+    DATA_DIR: path.join(work, "data"),
+    MODEL_DIR: MINI_MODEL_DIR,
+    PORT: String(await getFreePort()),
+    INFERENCE_PORT: String(await getFreePort()),
+    NEXT_TELEMETRY_DISABLED: "1",
+  };
+  // Twelve demo scenes and one broken file, encoded by the CLI before the dashboard starts.
+  const folder = path.join(work, "scenes");
+  await fs.mkdir(folder);
+  const scenes = (await fs.readdir(DEMO))
+    .filter((f) => f.endsWith(".png"))
+    .sort()
+    .slice(0, 12);
+  for (const scene of scenes) await fs.copyFile(path.join(DEMO, scene), path.join(folder, scene));
+  await fs.writeFile(path.join(folder, "broken.png"), "not a png");
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [path.join(ROOT, "bin", "fvl.mjs"), "encode", folder, "--name", "e2e scenes"],
+    { env, cwd: work },
+  );
+  runId = stdout.trim().split("\n").at(-1) ?? "";
+  const stringEnv = env as Record<string, string>;
+  processes.push(startBin("tsx", ["server/inference/main.ts"], stringEnv));
+  processes.push(startBin("tsx", ["server/jobs/worker-main.ts"], stringEnv));
+  processes.push(startBin("next", ["start", "-H", "127.0.0.1", "-p", stringEnv.PORT ?? ""], stringEnv));
+  baseUrl = `http://127.0.0.1:${env.PORT}`;
+  await waitUntil(() => isServing(baseUrl), 60_000, "next start");
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  await fs.mkdir(ARTIFACTS, { recursive: true });
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  for (const p of processes) await p.stop();
+  await fs.rm(work, { recursive: true, force: true });
+});
+
+describe("run page", () => {
+  it("shows a finished run's images with their answers, region boxes and failure reasons", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${baseUrl}/runs/${runId}`);
+    await page.getByTestId("run-progress").waitFor();
+    expect(await page.getByTestId("run-progress").getAttribute("data-status")).toBe("completed");
+    const cards = page.getByTestId("run-image");
+    await waitUntil(async () => (await cards.count()) === 13, 30_000, "13 gallery cards");
+    expect(await page.locator('[data-testid="run-image"][data-status="done"]').count()).toBe(12);
+    const failed = page.locator('[data-testid="run-image"][data-status="failed"]');
+    expect(await failed.count()).toBe(1);
+    expect(await failed.textContent()).toMatch(/broken\.png/);
+    const first = cards.first();
+    expect(await first.textContent()).toMatch(/Caption: There (is|are)/);
+    expect(await first.locator("svg rect").count()).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, "run-page.png"), fullPage: false });
+  });
+
+  it("starts a run from the home page and follows its live progress to the end", async () => {
+    const page = await browser.newPage();
+    await page.goto(baseUrl);
+    await page.getByRole("button", { name: "Start run" }).click();
+    await page.waitForURL(/\/runs\/[a-z0-9]+$/);
+    const seen = new Set<string>();
+    await waitUntil(
+      async () => {
+        const status = await page
+          .getByTestId("run-progress")
+          .getAttribute("data-status")
+          .catch(() => null);
+        if (status) seen.add(status);
+        return status === "completed";
+      },
+      240_000,
+      "the new run to complete",
+    );
+    expect(seen.has("completed")).toBe(true);
+    expect(await page.getByTestId("run-progress").textContent()).toMatch(/12 encoded · 1 failed of 13/);
+  });
+});

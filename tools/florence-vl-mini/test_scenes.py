@@ -1,0 +1,45 @@
+"""Checks of the scene generator: determinism, disjoint splits, layout rules, target formats."""
+
+import unittest
+
+import numpy as np
+
+import scenes as S
+
+
+class ScenesTest(unittest.TestCase):
+    def test_deterministic_and_splits_differ(self) -> None:
+        a, b = S.make_scene(7, "train"), S.make_scene(7, "train")
+        self.assertEqual(a.caption, b.caption)
+        self.assertTrue(np.array_equal(np.asarray(a.image), np.asarray(b.image)))
+        self.assertNotEqual(S.make_scene(7, "test").image.tobytes(), a.image.tobytes())
+
+    def test_layout_and_pairs(self) -> None:
+        for split in S.SPLITS:
+            for scene in S.dataset(split, 100):
+                self.assertEqual(scene.image.size, (S.IMAGE_SIZE, S.IMAGE_SIZE))
+                boxes = [b for _, b in scene.regions]
+                for i, a in enumerate(boxes):
+                    self.assertTrue(0 <= a[0] < a[2] <= S.IMAGE_SIZE and 0 <= a[1] < a[3] <= S.IMAGE_SIZE)
+                    for b in boxes[i + 1:]:
+                        self.assertFalse(S._overlaps(a, b))
+                pairs = {(o.colour, o.shape) for o in scene.objects}
+                held_out = pairs & S.COMPOSITIONAL_PAIRS
+                self.assertEqual(bool(held_out), split == "compositional")
+                centres = [(o.box[0] + o.box[2], o.box[1] + o.box[3]) for o in scene.objects]
+                self.assertEqual(centres, sorted(centres))
+                self.assertEqual({q.kind for q in scene.qa} >= {"count", "text", "yesno"}, True)
+
+    def test_region_round_trip(self) -> None:
+        scene = S.make_scene(3, "train")
+        parsed = S.parse_regions(S.region_target(scene), S.IMAGE_SIZE, S.IMAGE_SIZE)
+        self.assertEqual([label for label, _ in parsed], [label for label, _ in scene.regions])
+        for (_, box), (_, truth) in zip(parsed, scene.regions):
+            self.assertLess(max(abs(p - t) for p, t in zip(box, truth)), 1.0)
+        # An empty label repeats the previous one.
+        twice = S.parse_regions("red circle<loc_1><loc_2><loc_3><loc_4><loc_5><loc_6><loc_7><loc_8>", 1000, 1000)
+        self.assertEqual([label for label, _ in twice], ["red circle", "red circle"])
+
+
+if __name__ == "__main__":
+    unittest.main()
