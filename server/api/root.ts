@@ -1,6 +1,7 @@
 import { analysisRouter } from "./routers/analysis";
 import { catalogRouter } from "./routers/catalog";
 import { datasetsRouter } from "./routers/datasets";
+import { imageViewRouter } from "./routers/image-view";
 import { runsRouter } from "./routers/runs";
 import { shareRouter } from "./routers/share";
 import { systemRouter } from "./routers/system";
@@ -14,6 +15,7 @@ export const appRouter = createTRPCRouter({
   runs: runsRouter,
   analysis: analysisRouter,
   share: shareRouter,
+  imageView: imageViewRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -42,7 +42,10 @@ export const runsRouter = createTRPCRouter({
   resume: publicProcedure
     .input(runId)
     .mutation(({ ctx, input }) => resumeRun({ db: ctx.db, queue: ctx.queue, runId: input.runId })),
-  /** Live progress (server-sent events): a new value whenever the counts or status change, until the run ends. */
+  /**
+   * Live progress (server-sent events): a new value whenever the counts or status change. The stream stays open
+   * after the run ends (a resume elsewhere moves it again) until the page goes away.
+   */
   progress: publicProcedure.input(runId).subscription(async function* ({ ctx, input, signal }) {
     let last = "";
     while (!signal?.aborted) {
@@ -52,7 +55,6 @@ export const runsRouter = createTRPCRouter({
         last = key;
         yield progress;
       }
-      if (["completed", "cancelled", "failed"].includes(progress.status)) return;
       await new Promise((resolve) => setTimeout(resolve, PROGRESS_POLL_MS));
     }
   }),

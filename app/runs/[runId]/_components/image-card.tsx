@@ -1,5 +1,10 @@
+"use client";
+
 import type { inferRouterOutputs } from "@trpc/server";
+import Link from "next/link";
+import { useParams } from "next/navigation";
 import type { AppRouter } from "~/server/api/root";
+import { AskBox } from "./ask-box";
 
 type RunImage = inferRouterOutputs<AppRouter>["runs"]["images"]["items"][number];
 
@@ -14,6 +19,7 @@ const BOX_COLOURS = ["#5eb1ff", "#f5b74e", "#3ecf8e", "#f06a6a", "#c58cff", "#ff
 
 /** One image of a run: the picture with its region boxes, each prompt's answer and the language model's answers. */
 export function ImageCard({ item }: { item: RunImage }) {
+  const { runId } = useParams<{ runId: string }>();
   const regions = item.tasks.flatMap((task) => task.boxes);
   const width = item.width ?? 1;
   const height = item.height ?? 1;
@@ -59,9 +65,14 @@ export function ImageCard({ item }: { item: RunImage }) {
       )}
       <div className="space-y-2 p-3 text-sm">
         <div className="flex items-baseline justify-between gap-2">
-          <span className="truncate font-medium" title={item.fileName}>
+          <Link
+            href={`/runs/${runId}/images/${item.imageId}`}
+            data-testid="image-view-link"
+            className="truncate font-medium hover:text-accent"
+            title={`${item.fileName}: maps, attention and answers`}
+          >
             {item.fileName}
-          </span>
+          </Link>
           <span className={item.status === "failed" ? "text-bad" : "text-muted"}>{item.status}</span>
         </div>
         {item.error ? <p className="text-bad">{item.error}</p> : null}
@@ -78,6 +89,7 @@ export function ImageCard({ item }: { item: RunImage }) {
           </p>
         ))}
         {item.caption ? <p className="text-muted text-xs">Ground truth: {item.caption}</p> : null}
+        {item.width !== null ? <AskBox runId={runId} imageSha256={item.sha256} /> : null}
       </div>
     </li>
   );

@@ -1,6 +1,6 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useTRPC } from "../../../_trpc/react";
 
@@ -30,7 +30,9 @@ export function RunProgress({ runId }: { runId: string }) {
   };
   const cancel = useMutation(trpc.runs.cancel.mutationOptions({ onSuccess: refresh }));
   const resume = useMutation(trpc.runs.resume.mutationOptions({ onSuccess: refresh }));
-  const progress = subscription.data;
+  // Until the event stream delivers, show the server-rendered state of the run.
+  const run = useQuery(trpc.runs.get.queryOptions({ runId }));
+  const progress = subscription.data ?? run.data;
   if (progress === undefined)
     return <p className="animate-pulse text-muted text-sm">Connecting to the run…</p>;
   const finished = progress.done + progress.failed;

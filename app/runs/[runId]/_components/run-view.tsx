@@ -45,6 +45,20 @@ export function RunView({ runId }: { runId: string }) {
           {detail.datasetName} · model {detail.modelDir.split("/").at(-1)} ({detail.modelHash.slice(0, 8)}) ·{" "}
           {detail.dtype} · prompts {detail.prompts.join(", ")}
         </p>
+        <Link
+          href={`/runs/${runId}/explore`}
+          data-testid="explore-link"
+          className="mt-3 inline-block rounded border border-line px-3 py-1 text-sm hover:border-accent"
+        >
+          Explore projections →
+        </Link>
+        <Link
+          href={`/runs/${runId}/alignment`}
+          data-testid="alignment-link"
+          className="mt-3 ml-2 inline-block rounded border border-line px-3 py-1 text-sm hover:border-accent"
+        >
+          Alignment with text →
+        </Link>
       </header>
       <RunProgress runId={runId} />
       <section aria-label="Gallery">

@@ -1,0 +1,47 @@
+import { z } from "zod";
+
+/** The alignment view's state as URL search parameters; each falls back to its default on its own. */
+
+// The server's defaults for a new analysis (server/api/routers/analysis.ts).
+const DEFAULT_BATCH_SIZE = 32;
+const DEFAULT_STEPS = 300;
+
+const schema = z.object({
+  /** Which loss the curve figures show. */
+  curve: z.enum(["heldOut", "train", "both"]).catch("heldOut"),
+  batchSize: z.coerce.number().int().min(2).max(1024).catch(DEFAULT_BATCH_SIZE),
+  steps: z.coerce.number().int().min(10).max(5000).catch(DEFAULT_STEPS),
+  seed: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .catch(0),
+  /** A requested analysis still running: followed until it ends, also after a reload. */
+  job: z.string().max(100).catch(""),
+});
+
+export type AlignmentState = z.infer<typeof schema>;
+
+const PARAM: Record<keyof AlignmentState, string> = {
+  curve: "curve",
+  batchSize: "bs",
+  steps: "steps",
+  seed: "seed",
+  job: "job",
+};
+
+export function parseAlignmentState(params: URLSearchParams): AlignmentState {
+  return schema.parse(
+    Object.fromEntries(Object.entries(PARAM).map(([field, name]) => [field, params.get(name) ?? undefined])),
+  );
+}
+
+export function serializeAlignmentState(state: AlignmentState): URLSearchParams {
+  const defaults = schema.parse({});
+  const params = new URLSearchParams();
+  for (const [field, name] of Object.entries(PARAM) as [keyof AlignmentState, string][]) {
+    if (state[field] !== defaults[field]) params.set(name, String(state[field]));
+  }
+  return params;
+}

@@ -1,0 +1,271 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { colourPoints, describeColourBy, labelKeys, parseColourBy } from "~/lib/viz/colour-by";
+import { decodeIndexRanges, encodeIndexRanges } from "~/lib/viz/index-ranges";
+import { pointClusters } from "~/lib/viz/panels";
+import { rowsWithCode } from "~/lib/viz/patches";
+import type { ViewState } from "~/lib/viz/view-state";
+import { useTRPC } from "../../../../_trpc/react";
+import { ColourControls } from "./colour-controls";
+import { type AnalysisPoint, useRunPoints } from "./explorer-data";
+import { ExplorerPanels } from "./explorer-panels";
+import { ExportMenu } from "./export-menu";
+import { ImageViewer } from "./image-viewer";
+import { LayoutControls } from "./layout-controls";
+import { Legend } from "./legend";
+import { ModePicker } from "./mode-picker";
+import { PanelPicker } from "./panel-picker";
+import { PatchImages } from "./patch-images";
+import type { Tool } from "./scatter-renderer";
+import { SelectionGallery } from "./selection-gallery";
+import { SharePanel } from "./share-panel";
+import { ToolPicker } from "./tool-picker";
+import { useSharedRendering } from "./use-shared-rendering";
+import { type Pins, useViewPanels } from "./use-view-panels";
+
+interface ExplorerProps {
+  runId: string;
+  state: ViewState;
+  onStateChange: (patch: Partial<ViewState>) => void;
+  /** A shared view: these projections, read-only layout controls, no sharing. */
+  pins: Pins | null;
+}
+
+// A stable empty list while the points load, so memoised values do not recompute on every render.
+const NO_POINTS: AnalysisPoint[] = [];
+// The reference panel when the view names none: the fused features are what the language model sees.
+const PREFERRED_REFERENCE = "fused";
+
+function pickSource(available: string[], wanted: string): string {
+  if (available.includes(wanted)) return wanted;
+  return available.includes(PREFERRED_REFERENCE) ? PREFERRED_REFERENCE : (available[0] ?? "");
+}
+
+function decodeSelection(text: string, limit: number): Set<number> {
+  try {
+    return new Set(decodeIndexRanges(text, limit));
+  } catch {
+    // A hand-edited or stale URL: show the view without a selection rather than fail.
+    return new Set();
+  }
+}
+
+/** Small multiples of one run's projections, linked by selection, with colouring, gallery, share and export. */
+export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
+  const trpc = useTRPC();
+  const run = useQuery(trpc.runs.get.queryOptions({ runId }));
+  const { points, sources, indexOfImage } = useRunPoints(runId);
+  const isReadOnly = pins !== null;
+  const pointList = points.data ?? NO_POINTS;
+
+  const available = useMemo(
+    () => (sources.data?.sources ?? []).filter((s) => s.images > 0).map((s) => s.source),
+    [sources.data],
+  );
+  const shown = useMemo(() => {
+    const picked = state.sources.filter((s) => available.includes(s));
+    return picked.length > 0 ? picked : available;
+  }, [state.sources, available]);
+  const reference = pickSource(shown, state.reference);
+  const selectedImages = useMemo(
+    () => decodeSelection(state.selection, pointList.length),
+    [state.selection, pointList.length],
+  );
+  const view = useViewPanels({
+    runId,
+    state,
+    shown,
+    reference,
+    patchSource: pickSource(available, state.patchSource || reference),
+    points: pointList,
+    indexOfImage,
+    selected: selectedImages,
+    pins,
+  });
+  const selected = useMemo(
+    () =>
+      view.selectionField === "selection"
+        ? selectedImages
+        : decodeSelection(state.patchSelection, view.points.length),
+    [view.selectionField, selectedImages, state.patchSelection, view.points.length],
+  );
+
+  const colourBy = parseColourBy(state.colourBy);
+  const clusterCount = colourBy.kind === "cluster" ? colourBy.k : 0;
+  const clusterPanel = view.panels[view.referenceIndex];
+  const clusters = useMemo(
+    () =>
+      clusterCount > 0 && clusterPanel
+        ? pointClusters(clusterPanel, view.points.length, clusterCount, state.seed)
+        : undefined,
+    [clusterCount, clusterPanel, view.points.length, state.seed],
+  );
+  const categories = useMemo(
+    () => colourPoints(view.points, parseColourBy(state.colourBy), clusters),
+    [view.points, state.colourBy, clusters],
+  );
+
+  const keys = useMemo(() => labelKeys(pointList), [pointList]);
+  const [tool, setTool] = useState<Tool>("pan");
+  const rendering = useSharedRendering();
+  const select = useCallback(
+    (indices: number[]) => onStateChange({ [view.selectionField]: encodeIndexRanges(indices) }),
+    [onStateChange, view.selectionField],
+  );
+  const open = useCallback((imageId: string) => onStateChange({ image: imageId }), [onStateChange]);
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === "Escape" && state.image === "" && selected.size > 0) select([]);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [state.image, selected.size, select]);
+
+  const galleryImages = useMemo(
+    () => (selectedImages.size > 0 ? [...selectedImages].flatMap((i) => pointList[i] ?? []) : pointList),
+    [selectedImages, pointList],
+  );
+  const opened = state.image === "" ? undefined : pointList[indexOfImage.get(state.image) ?? -1];
+
+  if (points.isError || sources.isError) {
+    return (
+      <p role="alert" className="text-bad">
+        {(points.error ?? sources.error)?.message}{" "}
+        <Link href="/" className="underline">
+          Back to the runs
+        </Link>
+      </p>
+    );
+  }
+  if (points.isPending || sources.isPending)
+    return <p className="animate-pulse text-muted">Loading the run…</p>;
+
+  const isPatches = state.mode === "patches";
+  const method = state.method === "umap" ? "UMAP" : "PCA";
+  const title = `${method} of ${run.data?.name ?? "run"}${isPatches ? " · patch tokens" : ""}`;
+  const colourTitle = describeColourBy(colourBy);
+  const what = isPatches ? `${view.points.length} patches` : `${pointList.length} images`;
+  return (
+    <div data-testid="explorer" className="space-y-5">
+      <header className="flex flex-wrap items-end justify-between gap-3">
+        <div>
+          {isReadOnly ? (
+            <p className="text-muted text-sm">Shared view · read-only</p>
+          ) : (
+            <Link href={`/runs/${runId}`} className="text-muted text-sm hover:text-white">
+              ← {run.data?.name ?? "Run"}
+            </Link>
+          )}
+          <h1 className="mt-1 font-semibold text-2xl tracking-tight">Projection explorer</h1>
+          <p className="text-muted text-sm">
+            {title} · {what} · {view.panels.length} {view.panels.length === 1 ? "panel" : "panels"}
+            {isPatches ? "" : ` aligned to ${reference || "—"}`}
+          </p>
+        </div>
+        <div className="flex flex-wrap items-center gap-2">
+          {isReadOnly ? null : (
+            <SharePanel runId={runId} state={state} pins={view.pins} canShare={view.panels.length > 0} />
+          )}
+          <ExportMenu
+            title={title}
+            subtitle={`${what} · coloured by ${colourTitle}`}
+            panels={view.panels}
+            points={view.points}
+            categories={categories}
+            legendTitle={colourTitle}
+            selected={selected}
+          />
+        </div>
+      </header>
+
+      <div className="flex flex-wrap items-center gap-3 rounded-lg border border-line bg-panel px-3 py-2">
+        <ToolPicker tool={tool} onTool={setTool} />
+        <ModePicker
+          mode={state.mode}
+          patchSource={pickSource(available, state.patchSource || reference)}
+          available={available}
+          isReadOnly={isReadOnly}
+          onChange={onStateChange}
+        />
+        <LayoutControls value={state} isReadOnly={isReadOnly} onChange={onStateChange} />
+        <ColourControls
+          colourBy={state.colourBy}
+          labelKeys={keys}
+          prompts={sources.data.prompts}
+          onChange={(next) => onStateChange({ colourBy: next })}
+        />
+        {isPatches ? null : (
+          <PanelPicker
+            available={available}
+            shown={shown}
+            reference={reference}
+            isReadOnly={isReadOnly}
+            onChange={onStateChange}
+          />
+        )}
+        <span className="ml-auto text-muted text-sm" data-testid="selection-count">
+          {selected.size > 0 ? `${selected.size} selected` : "nothing selected"}
+        </span>
+        {selected.size > 0 ? (
+          <button
+            type="button"
+            onClick={() => select([])}
+            title="Clear the selection (Esc)"
+            className="rounded border border-line px-3 py-1 text-sm hover:border-accent"
+          >
+            Clear
+          </button>
+        ) : null}
+      </div>
+
+      {available.length === 0 ? (
+        <p className="text-muted">
+          This run has no encoded images yet.{" "}
+          <Link href={`/runs/${runId}`} className="underline">
+            Follow its progress
+          </Link>
+          ; the explorer opens once images are encoded.
+        </p>
+      ) : (
+        <ExplorerPanels
+          // A new mode is a new set of panels: its own time to first render.
+          key={state.mode}
+          renderer={rendering}
+          view={view}
+          categories={categories}
+          selected={selected}
+          tool={tool}
+          onSelect={select}
+          onOpen={(index) => open(view.points[index]?.imageId ?? "")}
+        />
+      )}
+
+      <Legend
+        title={colourTitle}
+        entries={categories.legend}
+        onPick={(code) => select(rowsWithCode(categories.codes, code))}
+      />
+      {view.patchImages !== null && view.panels[0] ? (
+        <PatchImages
+          images={view.patchImages}
+          points={pointList}
+          indexOfImage={indexOfImage}
+          selectedRows={selected}
+          onOpen={open}
+        />
+      ) : (
+        <SelectionGallery images={galleryImages} isFiltered={selectedImages.size > 0} onOpen={open} />
+      )}
+      {opened ? (
+        <ImageViewer
+          key={opened.imageId}
+          image={{ ...opened, answers: { ...opened.tasks, ...opened.answers } }}
+          onClose={() => onStateChange({ image: "" })}
+        />
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,17 @@
+import type { AnalysisPoint } from "./explorer-data";
+
+/** The hover card of a point: thumbnail, file name and caption. */
+export function PointSummary({ point }: { point: AnalysisPoint }) {
+  return (
+    <div data-testid="hover-card">
+      {/* biome-ignore lint/performance/noImgElement: content-addressed WebP thumbnails need no optimizer. */}
+      <img
+        src={`/api/images/${point.sha256}/thumbnail`}
+        alt=""
+        className="mb-1 aspect-square w-full rounded bg-black object-cover"
+      />
+      <div className="truncate font-medium">{point.fileName}</div>
+      {point.caption ? <p className="line-clamp-3 text-muted">{point.caption}</p> : null}
+    </div>
+  );
+}

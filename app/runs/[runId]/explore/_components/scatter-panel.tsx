@@ -1,0 +1,91 @@
+"use client";
+
+import { type ReactNode, useEffect, useRef, useState } from "react";
+import { BoxBrush } from "./box-brush";
+import type { Rendering, ScatterEvents, ScatterProps, ScatterRenderer } from "./scatter-renderer";
+
+interface ScatterPanelProps extends ScatterProps {
+  title: string;
+  subtitle: string;
+  renderer: Rendering;
+  onSelect: ScatterEvents["onSelect"];
+  onOpen: ScatterEvents["onOpen"];
+  onFirstDraw: ScatterEvents["onFirstDraw"];
+  /** What to show while the pointer is over point `index` (thumbnail and caption). */
+  describePoint: (index: number) => ReactNode;
+}
+
+/** One small multiple: a WebGL scatter plot with its title, projection quality, hover card and box tool. */
+export function ScatterPanel(props: ScatterPanelProps) {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const plotRef = useRef<ScatterRenderer | null>(null);
+  const [hover, setHover] = useState<{ index: number; x: number; y: number } | null>(null);
+  const [size, setSize] = useState(0);
+  // The latest callbacks, read by the renderer's event handlers without re-creating the renderer.
+  const eventsRef = useRef(props);
+  eventsRef.current = props;
+  const { renderer } = props;
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (canvas === null) return;
+    const plot = new renderer.ScatterRenderer(canvas, renderer.shared, {
+      onSelect: (indices) => eventsRef.current.onSelect(indices),
+      onOpen: (index) => eventsRef.current.onOpen(index),
+      onFirstDraw: () => eventsRef.current.onFirstDraw(),
+      onHover: setHover,
+    });
+    plotRef.current = plot;
+    const observer = new ResizeObserver(([entry]) => setSize(entry?.contentRect.width ?? 0));
+    observer.observe(canvas);
+    return () => {
+      observer.disconnect();
+      plotRef.current = null;
+      plot.destroy();
+    };
+  }, [renderer]);
+
+  const { coords, codes, colours, selected, tool } = props;
+  useEffect(() => {
+    void plotRef.current?.update({ coords, codes, colours, selected, tool });
+  }, [coords, codes, colours, selected, tool]);
+
+  return (
+    <figure
+      data-testid="projection-panel"
+      data-source={props.title}
+      data-points={codes.length}
+      data-selected-count={selected.length}
+      className="min-w-0 rounded-lg border border-line bg-panel p-2"
+    >
+      <figcaption className="mb-2 px-1">
+        <div className="truncate font-medium text-sm" title={props.title}>
+          {props.title}
+        </div>
+        <div className="truncate text-muted text-xs" title={props.subtitle}>
+          {props.subtitle}
+        </div>
+      </figcaption>
+      <div className="relative aspect-square w-full overflow-hidden rounded">
+        <canvas
+          ref={canvasRef}
+          className="block h-full w-full"
+          aria-label={`${props.title}: ${codes.length} points, ${selected.length} selected`}
+          role="img"
+        />
+        {tool === "box" ? <BoxBrush size={size} onBox={(rect) => plotRef.current?.selectBox(rect)} /> : null}
+        {hover !== null ? (
+          <div
+            className="pointer-events-none absolute z-10 w-48 rounded border border-line bg-surface/95 p-2 text-xs shadow-lg"
+            style={{
+              left: Math.min(hover.x + 12, Math.max(0, size - 200)),
+              top: Math.min(hover.y + 12, Math.max(0, size - 120)),
+            }}
+          >
+            {props.describePoint(hover.index)}
+          </div>
+        ) : null}
+      </div>
+    </figure>
+  );
+}

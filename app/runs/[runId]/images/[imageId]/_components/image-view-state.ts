@@ -1,0 +1,70 @@
+import { z } from "zod";
+
+/**
+ * The image view's whole state as URL search parameters (reload, bookmark and Back keep the view). Each
+ * parameter falls back to its default on its own when absent or malformed; defaults are left out of URLs.
+ */
+
+// DINOv2's cut on the min–max scaled first component (lib/analysis/pca-rgb's default).
+const DEFAULT_THRESHOLD = 0.5;
+// Enough of the photo shows through to place the map, enough map to read it.
+const DEFAULT_OPACITY = 0.65;
+
+const schema = z.object({
+  /** Shown sources in order; empty = every source the run keeps. */
+  sources: z
+    .string()
+    .transform((text) => text.split(",").filter((s) => s.length > 0))
+    .catch([]),
+  /** Background cut on the first component; null keeps every patch. */
+  threshold: z
+    .union([z.literal("none").transform(() => null), z.coerce.number().min(0).max(1)])
+    .catch(DEFAULT_THRESHOLD),
+  foreground: z.enum(["above", "below"]).catch("above"),
+  /** The picked patch: its source and row-major cell; -1 = none. */
+  patchSource: z.string().max(200).catch(""),
+  patch: z.coerce.number().int().min(-1).catch(-1),
+  /** Which attention: "task:<OCR>" (a prompt's maps) or "question:<i>"; empty = the first task. */
+  attention: z.string().max(600).catch(""),
+  /** The query token: "answer:<i>" or "prompt:<i>"; empty = every answer token averaged. */
+  query: z
+    .string()
+    .regex(/^(answer|prompt):\d+$/)
+    .catch(""),
+  /** One head, or -1 for the mean over heads. */
+  head: z.coerce.number().int().min(-1).catch(-1),
+  opacity: z.coerce.number().min(0).max(1).catch(DEFAULT_OPACITY),
+});
+
+export type ImageViewState = z.infer<typeof schema>;
+
+const PARAM: Record<keyof ImageViewState, string> = {
+  sources: "src",
+  threshold: "th",
+  foreground: "fg",
+  patchSource: "ps",
+  patch: "pi",
+  attention: "att",
+  query: "q",
+  head: "head",
+  opacity: "op",
+};
+
+export function parseImageViewState(params: URLSearchParams): ImageViewState {
+  const raw = Object.fromEntries(
+    Object.entries(PARAM).map(([field, name]) => [field, params.get(name) ?? undefined]),
+  );
+  return schema.parse(raw);
+}
+
+export function serializeImageViewState(state: ImageViewState): URLSearchParams {
+  const defaults = schema.parse({});
+  const params = new URLSearchParams();
+  for (const [field, name] of Object.entries(PARAM) as [keyof ImageViewState, string][]) {
+    const value = state[field];
+    if (JSON.stringify(value) === JSON.stringify(defaults[field])) continue;
+    if (Array.isArray(value)) params.set(name, value.join(","));
+    else params.set(name, value === null ? "none" : String(value));
+  }
+  return params;
+}

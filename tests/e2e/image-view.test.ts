@@ -1,0 +1,186 @@
+import { execFile } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MINI_MODEL_DIR } from "../helpers/mini-model-paths";
+import { getFreePort, isServing, ROOT, type RunningProcess, startBin, waitUntil } from "../helpers/processes";
+
+// Debian's chromium; the flags keep it off the (closed) network and sandbox-free as root in CI.
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const ARTIFACTS = path.join(ROOT, "tests", "e2e", "artifacts");
+const DEMO = path.join(ROOT, "demo", "florence-vl-mini-scenes");
+// Twenty captioned scenes: enough for an alignment analysis with batches of 4 (train and held-out sets ≥ 4).
+const SCENES = 20;
+const BATCH_SIZE = 4;
+// The run keeps V, one source per prompt (three) and the fused tokens.
+const SOURCES = 5;
+// Model work (attention, live answers, the alignment job) on a 2-core machine.
+const MODEL_TIMEOUT_MS = 120_000;
+
+let work: string;
+const processes: RunningProcess[] = [];
+let browser: Browser;
+let baseUrl: string;
+let runId: string;
+
+beforeAll(async () => {
+  work = await fs.mkdtemp(path.join(os.tmpdir(), "lens-image-view-"));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: path.join(work, "data"),
+    MODEL_DIR: MINI_MODEL_DIR,
+    PORT: String(await getFreePort()),
+    INFERENCE_PORT: String(await getFreePort()),
+    NEXT_TELEMETRY_DISABLED: "1",
+  };
+  const folder = path.join(work, "scenes");
+  await fs.mkdir(folder);
+  const manifest = (await fs.readFile(path.join(DEMO, "manifest.jsonl"), "utf8"))
+    .trim()
+    .split("\n")
+    .slice(0, SCENES);
+  for (const line of manifest) {
+    const file = (JSON.parse(line) as { file: string }).file;
+    await fs.copyFile(path.join(DEMO, file), path.join(folder, file));
+  }
+  await fs.writeFile(path.join(folder, "manifest.jsonl"), `${manifest.join("\n")}\n`);
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [path.join(ROOT, "bin", "fvl.mjs"), "encode", folder, "--name", "image view"],
+    { env, cwd: work, maxBuffer: 1 << 24 },
+  );
+  runId = stdout.trim().split("\n").at(-1) ?? "";
+  const stringEnv = env as Record<string, string>;
+  processes.push(startBin("tsx", ["server/inference/main.ts"], stringEnv));
+  processes.push(startBin("tsx", ["server/jobs/worker-main.ts"], stringEnv));
+  processes.push(startBin("next", ["start", "-H", "127.0.0.1", "-p", stringEnv.PORT ?? ""], stringEnv));
+  baseUrl = `http://127.0.0.1:${env.PORT}`;
+  await waitUntil(() => isServing(baseUrl), 60_000, "next start");
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  await fs.mkdir(ARTIFACTS, { recursive: true });
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  for (const p of processes) await p.stop();
+  await fs.rm(work, { recursive: true, force: true });
+});
+
+async function downloadOf(figure: Locator, testId: string): Promise<Buffer> {
+  const downloaded = figure.page().waitForEvent("download");
+  await figure.getByTestId(testId).click();
+  const file = await (await downloaded).path();
+  return fs.readFile(file);
+}
+
+/** Exports a figure as SVG and PNG and checks both: SVG size and <title>, PNG at twice the SVG's CSS size. */
+async function checkExports(figure: Locator): Promise<void> {
+  const svg = (await downloadOf(figure, "export-svg")).toString("utf8");
+  const width = Number(/<svg[^>]* width="(\d+)"/.exec(svg)?.[1]);
+  const height = Number(/<svg[^>]* height="(\d+)"/.exec(svg)?.[1]);
+  expect(width).toBeGreaterThan(100);
+  expect(height).toBeGreaterThan(100);
+  expect(svg).toMatch(/<title>[^<]+<\/title>/);
+  const png = await downloadOf(figure, "export-png");
+  expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  expect(png.toString("ascii", 12, 16)).toBe("IHDR");
+  expect(png.readUInt32BE(16)).toBe(2 * width);
+  expect(png.readUInt32BE(20)).toBe(2 * height);
+  const csv = (await downloadOf(figure, "export-csv")).toString("utf8");
+  expect(csv.trim().split("\r\n").length).toBeGreaterThan(1);
+}
+
+async function countDrawn(page: Page, container: string): Promise<number> {
+  return page.locator(`[data-testid="${container}"] svg[data-figure]`).count();
+}
+
+describe("image view", () => {
+  it("shows PCA-RGB maps, patch similarity and attention maps, keeps its state in the URL and exports figures", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${baseUrl}/runs/${runId}`);
+    await page.getByTestId("image-view-link").first().click();
+    await page.waitForURL(/\/images\/[a-z0-9]+$/);
+    await waitUntil(async () => (await countDrawn(page, "pca-maps")) === SOURCES, 30_000, "PCA-RGB maps");
+    const firstMap = page.locator('[data-testid="pca-maps"] svg[data-figure]').first();
+    expect(await firstMap.locator("image.overlay").getAttribute("href")).toMatch(/^data:image\/png;base64,/);
+
+    // A click picks a patch: its similarity maps appear, and the pick is in the URL.
+    const box = await firstMap.locator("image.overlay").boundingBox();
+    if (box === null) throw new Error("no map on screen");
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForURL(/pi=\d+/);
+    await waitUntil(async () => (await countDrawn(page, "similarity-maps")) > 0, 30_000, "similarity maps");
+    const picked = Number(new URL(page.url()).searchParams.get("pi"));
+    // Keyboard: the focused map's cursor moves with the arrow keys.
+    await firstMap.focus();
+    await page.keyboard.press("ArrowRight");
+    await page.waitForURL((url) => Number(url.searchParams.get("pi")) === picked + 1);
+
+    // Attention maps, one per layer, for every answer token and then for one.
+    await waitUntil(
+      async () => (await countDrawn(page, "attention-maps")) > 0,
+      MODEL_TIMEOUT_MS,
+      "attention maps",
+    );
+    const answerTokens = page.getByTestId("tokens-answer").getByRole("button");
+    expect(await answerTokens.count()).toBeGreaterThan(1);
+    await answerTokens.nth(1).click();
+    await page.waitForURL(/q=answer%3A0/);
+    expect(
+      await page.locator('[data-testid="attention-maps"] svg[data-figure]').first().textContent(),
+    ).toMatch(/mean over heads/);
+
+    // Reloading the URL brings the same view back.
+    await page.reload();
+    await waitUntil(
+      async () => (await countDrawn(page, "similarity-maps")) > 0,
+      30_000,
+      "similarity after reload",
+    );
+    await page.screenshot({ path: path.join(ARTIFACTS, "image-view.png"), fullPage: true });
+
+    await checkExports(page.getByTestId("figure").first());
+  }, 300_000);
+
+  it("answers a live question asked in the gallery", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${baseUrl}/runs/${runId}`);
+    const box = page.getByTestId("ask-box").first();
+    await box.getByRole("textbox").fill("How many objects are there?");
+    await box.getByRole("button", { name: "Ask" }).click();
+    await box.getByTestId("ask-answer").waitFor({ timeout: MODEL_TIMEOUT_MS });
+    expect(await box.getByTestId("ask-answer").textContent()).toMatch(/^A: /);
+  }, 180_000);
+});
+
+describe("alignment view", () => {
+  it("runs an analysis and shows its curves, ablation bars, CKA matrix and retrieval table", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${baseUrl}/runs/${runId}/alignment?bs=${BATCH_SIZE}&steps=20`);
+    await page.getByTestId("alignment-empty").waitFor();
+    await page.getByTestId("request-alignment").click();
+    await page.waitForURL(/job=/);
+    await page.getByTestId("alignment-figures").waitFor({ timeout: MODEL_TIMEOUT_MS });
+    const figures = page.locator('[data-testid="alignment-figures"] svg[data-figure]');
+    // Source curves, ablation curves, ablation bars and the CKA matrix.
+    expect(await figures.count()).toBe(4);
+    expect(await figures.nth(0).locator("path.series").count()).toBeGreaterThan(SOURCES - 1);
+    expect(await figures.nth(2).locator("rect.bar").count()).toBe(5);
+    expect(await figures.nth(3).locator("rect.cell").count()).toBe((SOURCES + 2) ** 2);
+    expect(await page.getByTestId("retrieval-table").locator("tbody tr").count()).toBeGreaterThan(SOURCES);
+    await page.screenshot({ path: path.join(ARTIFACTS, "alignment-view.png"), fullPage: true });
+    await checkExports(page.getByTestId("figure").nth(3));
+  }, 300_000);
+});
