@@ -12,8 +12,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { AppError } from "~/server/app-error";
 import { env } from "~/server/env";
-import { EmbeddedJobQueue } from "~/server/jobs/job-queue";
-import { processJob } from "~/server/jobs/run-worker";
+import { EmbeddedJobQueue, type JobQueue } from "~/server/jobs/job-queue";
+import { processJob, type WorkerDeps } from "~/server/jobs/run-worker";
 import { getAlignment } from "~/server/services/analysis/get-alignment";
 import { requestAlignment } from "~/server/services/analysis/request-alignment";
 import { listRuns } from "~/server/services/catalog/list-runs";
@@ -22,10 +22,10 @@ import { createRun } from "~/server/services/runs/create-run";
 import { type ExportFormat, exportRun } from "~/server/services/runs/export-run";
 import { findRunId } from "~/server/services/runs/get-run";
 import { ensureDataDir } from "~/server/store/data-dir";
-import { getDb } from "~/server/store/db";
+import { type Db, getDb } from "~/server/store/db";
 import { LocalFeatureStore } from "~/server/store/feature-store";
 import { applyMigrations } from "~/server/store/migrate";
-import { ensureInference } from "./ensure-inference";
+import { ensureInference, type InferenceConnection } from "./ensure-inference";
 import { printProgress, renderProgress } from "./progress-bar";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
@@ -39,6 +39,19 @@ async function prepare() {
   await ensureDataDir(env.dataDir);
   await applyMigrations({ databaseUrl: env.DATABASE_URL, cwd: ROOT });
   return getDb();
+}
+
+/** This command as a job worker, with the same dependencies as the background worker process. */
+function cliWorker(db: Db, queue: JobQueue, inference: InferenceConnection, workerId: string): WorkerDeps {
+  return {
+    db,
+    dataDir: env.dataDir,
+    inference: inference.client,
+    features: new LocalFeatureStore(env.dataDir),
+    queue,
+    workerId,
+    staleAfterMs: env.JOB_STALE_AFTER_MS,
+  };
 }
 
 async function encode(argv: string[]): Promise<void> {
@@ -118,18 +131,8 @@ async function encode(argv: string[]): Promise<void> {
       );
     const startedAt = Date.now();
     console.error(`Encoding run "${run.name}" (${run.id}) with ${inference.url}`);
-    await processJob(
-      {
-        db,
-        dataDir: env.dataDir,
-        inference: inference.client,
-        features: new LocalFeatureStore(env.dataDir),
-        queue,
-        workerId,
-        staleAfterMs: env.JOB_STALE_AFTER_MS,
-      },
-      job,
-      (progress) => printProgress(renderProgress(progress, startedAt)),
+    await processJob(cliWorker(db, queue, inference, workerId), job, (progress) =>
+      printProgress(renderProgress(progress, startedAt)),
     );
     const final = await db.run.findUniqueOrThrow({ where: { id: run.id } });
     const seconds = (Date.now() - startedAt) / 1000;
@@ -197,18 +200,7 @@ async function align(argv: string[]): Promise<void> {
       jobId,
     });
     if (job !== null) {
-      await processJob(
-        {
-          db,
-          dataDir: env.dataDir,
-          inference: inference.client,
-          features: new LocalFeatureStore(env.dataDir),
-          queue,
-          workerId,
-          staleAfterMs: env.JOB_STALE_AFTER_MS,
-        },
-        job,
-      );
+      await processJob(cliWorker(db, queue, inference, workerId), job);
     }
     const result = await getAlignment({ db, runId });
     if (result === null)

@@ -1,22 +1,12 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations } from "~/server/store/migrate";
+import { launchChromium } from "../helpers/browser";
 import { getFreePort, isServing, ROOT, type RunningProcess, startBin, waitUntil } from "../helpers/processes";
 
-// Debian's chromium; the flags keep it off the (closed) network and sandbox-free as root in CI.
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const ARTIFACTS = path.join(ROOT, "tests", "e2e", "artifacts");
 
 let dataDir: string;
@@ -40,7 +30,7 @@ beforeAll(async () => {
   baseUrl = `http://127.0.0.1:${env.PORT}`;
   await waitUntil(() => isServing(`http://127.0.0.1:${env.INFERENCE_PORT}`), 60_000, "inference server");
   await waitUntil(() => isServing(baseUrl), 60_000, `next start (${web.output()})`);
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -3,21 +3,12 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../helpers/browser";
 import { MINI_MODEL_DIR } from "../helpers/mini-model-paths";
 import { getFreePort, isServing, ROOT, type RunningProcess, startBin, waitUntil } from "../helpers/processes";
 
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const ARTIFACTS = path.join(ROOT, "tests", "e2e", "artifacts");
 const DEMO = path.join(ROOT, "demo", "florence-vl-mini-scenes");
 
@@ -59,7 +50,7 @@ beforeAll(async () => {
   processes.push(startBin("next", ["start", "-H", "127.0.0.1", "-p", stringEnv.PORT ?? ""], stringEnv));
   baseUrl = `http://127.0.0.1:${env.PORT}`;
   await waitUntil(() => isServing(baseUrl), 60_000, "next start");
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   await fs.mkdir(ARTIFACTS, { recursive: true });
 }, 300_000);
 

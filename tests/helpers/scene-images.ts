@@ -1,8 +1,8 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import zlib from "node:zlib";
 import { readFixtures } from "./engine-fixtures";
 import { PARITY_FIXTURES_DIR } from "./mini-model-paths";
+import { pngChunk } from "./png-bytes";
 
 /** The held-out scene PNGs of the parity fixtures, copied `count` times (with distinct bytes) into `dir`. */
 export async function writeSceneImages(dir: string, count: number): Promise<string[]> {
@@ -23,33 +23,6 @@ export async function writeSceneImages(dir: string, count: number): Promise<stri
 
 /** Inserts a PNG tEXt chunk before IEND. */
 function withTextChunk(png: Buffer, text: string): Buffer {
-  const data = Buffer.from(`Comment\0${text}`, "latin1");
-  const body = Buffer.concat([Buffer.from("tEXt", "ascii"), data]);
-  const chunk = Buffer.alloc(12 + data.length);
-  chunk.writeUInt32BE(data.length, 0);
-  body.copy(chunk, 4);
-  chunk.writeUInt32BE(zlib.crc32(body), 8 + data.length);
+  const chunk = pngChunk("tEXt", Buffer.from(`Comment\0${text}`, "latin1"));
   return Buffer.concat([png.subarray(0, png.length - 12), chunk, png.subarray(png.length - 12)]);
-}
-
-/** A PNG whose header claims `width`×`height` pixels but carries almost no data (a decompression bomb). */
-export function pngHeaderOnly(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
-    const out = Buffer.alloc(8 + data.length + 4);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(zlib.crc32(body), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", zlib.deflateSync(Buffer.alloc(16))),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
 }

@@ -1,7 +1,6 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import zlib from "node:zlib";
 import { zipSync } from "fflate";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +12,7 @@ import { readStoredFile, storeFile } from "~/server/store/content-store";
 import { ensureDataDir } from "~/server/store/data-dir";
 import { createDb, type Db } from "~/server/store/db";
 import { applyMigrations } from "~/server/store/migrate";
+import { pngHeaderOnly } from "../helpers/png-bytes";
 import { ROOT } from "../helpers/processes";
 
 let dir: string;
@@ -41,28 +41,6 @@ async function png(seed: number, width = 40, height = 30): Promise<Uint8Array> {
       .png()
       .toBuffer(),
   );
-}
-
-/** A PNG whose header claims `width`×`height` pixels but carries almost no data. */
-function pngHeaderOnly(width: number, height: number): Uint8Array {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
-    const out = Buffer.alloc(8 + data.length + 4);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(zlib.crc32(body), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", zlib.deflateSync(Buffer.alloc(16))),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
 }
 
 async function rejection(promise: Promise<unknown>): Promise<AppError> {

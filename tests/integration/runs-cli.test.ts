@@ -9,8 +9,9 @@ import { fp16ToFp32 } from "~/lib/tensor";
 import { createDb, type Db } from "~/server/store/db";
 import { LocalFeatureStore } from "~/server/store/feature-store";
 import { MINI_MODEL_DIR } from "../helpers/mini-model-paths";
+import { pngHeaderOnly } from "../helpers/png-bytes";
 import { ROOT, waitUntil } from "../helpers/processes";
-import { pngHeaderOnly, writeSceneImages } from "../helpers/scene-images";
+import { writeSceneImages } from "../helpers/scene-images";
 
 const run = promisify(execFile);
 const FVL = path.join(ROOT, "bin", "fvl.mjs");

@@ -1,8 +1,8 @@
-import zlib from "node:zlib";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { ImageInputError } from "~/lib/engine/errors";
 import { type PreprocessConfig, preprocessImage } from "~/lib/engine/preprocess";
+import { pngHeaderOnly } from "../../helpers/png-bytes";
 
 const config: PreprocessConfig = {
   width: 16,
@@ -114,25 +114,3 @@ describe("preprocessImage", () => {
     await expectImageError(preprocessImage(bomb, config, { maxInputPixels: 50_000_000 }), "too-many-pixels");
   });
 });
-
-/** A PNG whose header claims `width`×`height` pixels but carries almost no data. */
-function pngHeaderOnly(width: number, height: number): Uint8Array {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
-    const out = Buffer.alloc(8 + data.length + 4);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(zlib.crc32(body), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", zlib.deflateSync(Buffer.alloc(16))),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
-}
