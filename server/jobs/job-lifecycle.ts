@@ -4,6 +4,7 @@ import type { ClaimedJob, JobQueue } from "./job-queue";
 const HEARTBEAT_MS = 2_000;
 // Progress is written at most this often: enough for a live bar, few writes for SQLite.
 const PROGRESS_WRITE_MS = 500;
+const PROGRESS_WRITE_STEP = 0.1;
 // Job progress is stored as integers; fractions are kept at this resolution (total = PROGRESS_UNITS).
 const PROGRESS_UNITS = 1000;
 
@@ -27,6 +28,7 @@ export async function runTrackedJob(
   const controller = new AbortController();
   let fraction = 0;
   let lastWrite = 0;
+  let lastWritten = 0;
   const beat = (): Promise<void> =>
     deps.queue.heartbeat(job.id, deps.workerId, {
       done: Math.round(fraction * PROGRESS_UNITS),
@@ -53,8 +55,12 @@ export async function runTrackedJob(
       signal: controller.signal,
       reportProgress: (value) => {
         fraction = Math.min(1, Math.max(fraction, value));
-        if (Date.now() - lastWrite < PROGRESS_WRITE_MS) return;
+        // Written at most every PROGRESS_WRITE_MS, and at every PROGRESS_WRITE_STEP of progress however fast the
+        // work is, so even a quick job leaves intermediate progress for a watching page.
+        const isDue = Date.now() - lastWrite >= PROGRESS_WRITE_MS || fraction - lastWritten >= PROGRESS_WRITE_STEP;
+        if (!isDue) return;
         lastWrite = Date.now();
+        lastWritten = fraction;
         void beat().catch(() => undefined);
       },
     });
