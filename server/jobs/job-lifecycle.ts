@@ -57,7 +57,8 @@ export async function runTrackedJob(
         fraction = Math.min(1, Math.max(fraction, value));
         // Written at most every PROGRESS_WRITE_MS, and at every PROGRESS_WRITE_STEP of progress however fast the
         // work is, so even a quick job leaves intermediate progress for a watching page.
-        const isDue = Date.now() - lastWrite >= PROGRESS_WRITE_MS || fraction - lastWritten >= PROGRESS_WRITE_STEP;
+        const isDue =
+          Date.now() - lastWrite >= PROGRESS_WRITE_MS || fraction - lastWritten >= PROGRESS_WRITE_STEP;
         if (!isDue) return;
         lastWrite = Date.now();
         lastWritten = fraction;
