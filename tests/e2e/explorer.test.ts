@@ -1,14 +1,12 @@
-import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { unzipSync } from "fflate";
 import type { Browser, Download, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../helpers/browser";
-import { MINI_MODEL_DIR } from "../helpers/mini-model-paths";
-import { getFreePort, isServing, ROOT, type RunningProcess, startBin, waitUntil } from "../helpers/processes";
+import { dashboardEnv, encodeWithCli, startDashboard } from "../helpers/dashboard-stack";
+import { ROOT, type RunningProcess, waitUntil } from "../helpers/processes";
 import { routeSyntheticRun, SYNTHETIC_POINTS, SYNTHETIC_RUN_ID } from "../helpers/synthetic-explorer-route";
 
 const ARTIFACTS = path.join(ROOT, "tests", "e2e", "artifacts");
@@ -28,27 +26,12 @@ const timings: Record<string, number> = {};
 
 beforeAll(async () => {
   work = await fs.mkdtemp(path.join(os.tmpdir(), "lens-explorer-"));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATA_DIR: path.join(work, "data"),
-    MODEL_DIR: MINI_MODEL_DIR,
-    PORT: String(await getFreePort()),
-    INFERENCE_PORT: String(await getFreePort()),
-    NEXT_TELEMETRY_DISABLED: "1",
-  };
+  const env = await dashboardEnv(work);
   // The demo run: the 300 held-out scenes with their manifest (captions, labels), encoded by the CLI.
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [path.join(ROOT, "bin", "fvl.mjs"), "encode", DEMO, "--name", "demo"],
-    { env, cwd: work, maxBuffer: 1 << 24 },
-  );
-  runId = stdout.trim().split("\n").at(-1) ?? "";
-  const stringEnv = env as Record<string, string>;
-  processes.push(startBin("tsx", ["server/inference/main.ts"], stringEnv));
-  processes.push(startBin("tsx", ["server/jobs/worker-main.ts"], stringEnv));
-  processes.push(startBin("next", ["start", "-H", "127.0.0.1", "-p", stringEnv.PORT ?? ""], stringEnv));
-  baseUrl = `http://127.0.0.1:${env.PORT}`;
-  await waitUntil(() => isServing(baseUrl), 60_000, "next start");
+  runId = await encodeWithCli(env, work, DEMO, "demo");
+  const stack = await startDashboard(env);
+  processes.push(...stack.processes);
+  baseUrl = stack.baseUrl;
   // WebGL runs on Chromium's software rasteriser (SwiftShader): there is no GPU here.
   browser = await launchChromium();
   await fs.mkdir(ARTIFACTS, { recursive: true });

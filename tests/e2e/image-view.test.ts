@@ -1,13 +1,11 @@
-import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../helpers/browser";
-import { MINI_MODEL_DIR } from "../helpers/mini-model-paths";
-import { getFreePort, isServing, ROOT, type RunningProcess, startBin, waitUntil } from "../helpers/processes";
+import { dashboardEnv, encodeWithCli, startDashboard } from "../helpers/dashboard-stack";
+import { ROOT, type RunningProcess, waitUntil } from "../helpers/processes";
 
 const ARTIFACTS = path.join(ROOT, "tests", "e2e", "artifacts");
 const DEMO = path.join(ROOT, "demo", "florence-vl-mini-scenes");
@@ -27,14 +25,7 @@ let runId: string;
 
 beforeAll(async () => {
   work = await fs.mkdtemp(path.join(os.tmpdir(), "lens-image-view-"));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATA_DIR: path.join(work, "data"),
-    MODEL_DIR: MINI_MODEL_DIR,
-    PORT: String(await getFreePort()),
-    INFERENCE_PORT: String(await getFreePort()),
-    NEXT_TELEMETRY_DISABLED: "1",
-  };
+  const env = await dashboardEnv(work);
   const folder = path.join(work, "scenes");
   await fs.mkdir(folder);
   const manifest = (await fs.readFile(path.join(DEMO, "manifest.jsonl"), "utf8"))
@@ -46,18 +37,10 @@ beforeAll(async () => {
     await fs.copyFile(path.join(DEMO, file), path.join(folder, file));
   }
   await fs.writeFile(path.join(folder, "manifest.jsonl"), `${manifest.join("\n")}\n`);
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [path.join(ROOT, "bin", "fvl.mjs"), "encode", folder, "--name", "image view"],
-    { env, cwd: work, maxBuffer: 1 << 24 },
-  );
-  runId = stdout.trim().split("\n").at(-1) ?? "";
-  const stringEnv = env as Record<string, string>;
-  processes.push(startBin("tsx", ["server/inference/main.ts"], stringEnv));
-  processes.push(startBin("tsx", ["server/jobs/worker-main.ts"], stringEnv));
-  processes.push(startBin("next", ["start", "-H", "127.0.0.1", "-p", stringEnv.PORT ?? ""], stringEnv));
-  baseUrl = `http://127.0.0.1:${env.PORT}`;
-  await waitUntil(() => isServing(baseUrl), 60_000, "next start");
+  runId = await encodeWithCli(env, work, folder, "image view");
+  const stack = await startDashboard(env);
+  processes.push(...stack.processes);
+  baseUrl = stack.baseUrl;
   browser = await launchChromium();
   await fs.mkdir(ARTIFACTS, { recursive: true });
 }, 600_000);
