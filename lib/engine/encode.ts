@@ -12,6 +12,7 @@ import {
   ones64,
   repeatRows,
   sliceTokens,
+  stackItems,
 } from "./token-ops";
 
 /** A token grid of one feature source for one image. */
@@ -82,6 +83,7 @@ export async function encodeImages(
   const perImage = await runEncoder(model, imageFeatures, prompts, request.includeAttention);
 
   const results: EncodedImage[] = [];
+  const fusionInputs: FusionInput[] = [];
   for (let b = 0; b < batch; b++) {
     const sources: Record<string, FeatureSource> = {};
     for (const name of stageNames) {
@@ -105,8 +107,14 @@ export async function encodeImages(
         sources[`breadth:${state.prompt.key}`] = { tensor: features, ...geometry };
       }
     }
-    if (request.includeFused) sources.fused = { tensor: await fuse(model, v, breadth), ...geometry };
+    fusionInputs.push({ v, breadth });
     results.push({ sources, encoder: states, grid: geometry.grid, imageTokenCount });
+  }
+  if (request.includeFused) {
+    const fused = await fuse(model, fusionInputs);
+    for (const [b, result] of results.entries()) {
+      result.sources.fused = { tensor: batchItem(fused, b), ...geometry };
+    }
   }
   return results;
 }
@@ -143,16 +151,13 @@ async function runEncoder(
   includeAttention: boolean,
 ): Promise<EncoderState[][]> {
   const [batch = 1, imageTokens = 0, dim = 0] = imageFeatures.dims;
-  const padId = model.generation.padId;
   const promptIds = prompts.map((p) => model.tokenizer.encode(p.text));
   const maxLength = Math.max(...promptIds.map((ids) => ids.length));
   const rows = batch * prompts.length;
   // Row r = image ⌊r / P⌋ with prompt r mod P; prompts are right-padded and the padding masked out.
-  const ids: number[] = [];
   const mask: number[] = [];
   for (let b = 0; b < batch; b++) {
     for (const prompt of promptIds) {
-      ids.push(...prompt, ...Array(maxLength - prompt.length).fill(padId));
       mask.push(
         ...Array(imageTokens).fill(1),
         ...prompt.map(() => 1),
@@ -160,10 +165,7 @@ async function runEncoder(
       );
     }
   }
-  const embedded = required(
-    await model.embedTokens.run({ input_ids: int64(ids, [rows, maxLength]) }),
-    "inputs_embeds",
-  );
+  const embedded = await embeddedPrompts(model, promptIds, batch, maxLength);
   const images = repeatRows(imageFeatures, prompts.length);
   const inputsEmbeds = concatTokens([images, embedded]);
   const attentionMask = int64(mask, [rows, imageTokens + maxLength]);
@@ -202,6 +204,46 @@ async function runEncoder(
   return states;
 }
 
+/** Prompt embeddings depend only on the weights: each prompt is embedded once per loaded model. */
+const promptEmbeddingCache = new WeakMap<LoadedModel, Map<string, Tensor<Float32Array>>>();
+
+/**
+ * The embedded prompts for every (image, prompt) row: [batch × P, maxLength, d], each prompt right-padded with
+ * zeros (padded positions are masked out of attention and their outputs are dropped).
+ */
+async function embeddedPrompts(
+  model: LoadedModel,
+  promptIds: readonly number[][],
+  batch: number,
+  maxLength: number,
+): Promise<Tensor<Float32Array>> {
+  let cache = promptEmbeddingCache.get(model);
+  if (cache === undefined) {
+    cache = new Map();
+    promptEmbeddingCache.set(model, cache);
+  }
+  const perPrompt: Tensor<Float32Array>[] = [];
+  for (const ids of promptIds) {
+    const key = ids.join(",");
+    let embedded = cache.get(key);
+    if (embedded === undefined) {
+      embedded = required(
+        await model.embedTokens.run({ input_ids: int64(ids, [1, ids.length]) }),
+        "inputs_embeds",
+      );
+      cache.set(key, embedded);
+    }
+    perPrompt.push(embedded);
+  }
+  const dim = perPrompt[0]?.dims[2] ?? 0;
+  const rows = batch * promptIds.length;
+  const out = new Float32Array(rows * maxLength * dim);
+  for (let row = 0; row < rows; row++) {
+    out.set((perPrompt[row % promptIds.length] as Tensor<Float32Array>).data, row * maxLength * dim);
+  }
+  return { data: out, dims: [rows, maxLength, dim] };
+}
+
 /** [rows, heads, S, S] → row `row`'s [1, heads, length, length] (drops the padding). */
 function cropAttention(attention: Tensor<Float32Array>, row: number, length: number): Tensor<Float32Array> {
   const [, heads = 0, size = 0] = attention.dims;
@@ -215,22 +257,30 @@ function cropAttention(attention: Tensor<Float32Array>, row: number, length: num
   return { data: out, dims: [1, heads, length, length] };
 }
 
-/** DBFusion: channel concatenation in fusion order, then the projector (raw concatenation without one). */
-async function fuse(
-  model: LoadedModel,
-  v: Tensor<Float32Array>,
-  breadth: ReadonlyMap<string, Tensor<Float32Array>>,
-): Promise<Tensor<Float32Array>> {
-  const parts = fusionOrder(model).map((source) => {
-    const part = source === "V" ? v : breadth.get(source);
-    if (part === undefined) throw new UnsupportedRequestError(`Fusion needs the ${source} features.`);
-    return { data: part.data, dims: [1, ...part.dims] };
-  });
+interface FusionInput {
+  v: Tensor<Float32Array>;
+  breadth: ReadonlyMap<string, Tensor<Float32Array>>;
+}
+
+/**
+ * DBFusion for a batch of images: channel concatenation in fusion order, then one projector call
+ * (raw concatenation without a projector). Returns [batch, tokens, d].
+ */
+async function fuse(model: LoadedModel, images: readonly FusionInput[]): Promise<Tensor<Float32Array>> {
+  const parts = fusionOrder(model).map((source) =>
+    stackItems(
+      images.map(({ v, breadth }) => {
+        const part = source === "V" ? v : breadth.get(source);
+        if (part === undefined) throw new UnsupportedRequestError(`Fusion needs the ${source} features.`);
+        return part;
+      }),
+    ),
+  );
   const fused = concatChannels(parts);
   const lm = model.languageModel;
-  if (lm === null || model.manifest === null) return batchItem(fused, 0);
+  if (lm === null || model.manifest === null) return fused;
   const { input, output } = model.manifest.fusion;
-  return batchItem(required(await lm.projector.run({ [input]: fused }, [output]), output), 0);
+  return required(await lm.projector.run({ [input]: fused }, [output]), output);
 }
 
 export function required(outputs: Record<string, Tensor<Float32Array>>, name: string): Tensor<Float32Array> {

@@ -9,6 +9,15 @@ export function batchItem(tensor: Tensor<Float32Array>, b: number): Tensor<Float
   return { data: tensor.data.slice(b * size, (b + 1) * size), dims: rest };
 }
 
+/** Items of equal shape stacked into a batch: [items, ...dims]. */
+export function stackItems(items: readonly Tensor<Float32Array>[]): Tensor<Float32Array> {
+  const dims = items[0]?.dims ?? [];
+  const size = dims.reduce((a, d) => a * d, 1);
+  const out = new Float32Array(items.length * size);
+  for (const [k, item] of items.entries()) out.set(item.data, k * size);
+  return { data: out, dims: [items.length, ...dims] };
+}
+
 /** Rows [start, end) of every batch item: [batch, end - start, dim]. */
 export function sliceTokens(tensor: Tensor<Float32Array>, start: number, end: number): Tensor<Float32Array> {
   const [batch = 1, tokens = 0, dim = 0] = tensor.dims;
