@@ -175,6 +175,12 @@ describe("projection explorer on the demo run", () => {
     const ink = await canvasInk(page);
     expect(ink.length).toBe(sources.length);
     for (const panel of ink) expect(panel.ink).toBeGreaterThan(100);
+    // The gallery under the panels is virtualised: all 300 images are listed, a few rows are in the DOM.
+    const gallery = page.getByTestId("explorer-gallery");
+    expect(await gallery.getAttribute("data-total")).toBe("300");
+    const rendered = await page.getByTestId("gallery-item").count();
+    expect(rendered).toBeGreaterThan(0);
+    expect(rendered).toBeLessThan(300);
     await page.screenshot({ path: path.join(ARTIFACTS, "explorer.png"), fullPage: true });
   });
 
@@ -200,7 +206,9 @@ describe("projection explorer on the demo run", () => {
     await page.waitForTimeout(300);
     for (const panel of await canvasInk(page)) expect(panel.white).toBeGreaterThan(0);
     const gallery = page.getByTestId("gallery-item");
-    expect(await gallery.count()).toBe(Math.min(selected, 60));
+    expect(await page.getByTestId("explorer-gallery").getAttribute("data-total")).toBe(String(selected));
+    expect(await gallery.count()).toBeGreaterThan(0);
+    expect(await gallery.count()).toBeLessThanOrEqual(selected);
     await expect(page.getByRole("region", { name: "Gallery" }).textContent()).resolves.toContain(
       `Selection · ${selected} images`,
     );
@@ -210,6 +218,37 @@ describe("projection explorer on the demo run", () => {
     await page.keyboard.press("Escape");
     await page.getByTestId("image-viewer").waitFor({ state: "detached" });
     await page.screenshot({ path: path.join(ARTIFACTS, "explorer-lasso.png"), fullPage: true });
+  });
+
+  it("traverses points from the keyboard: arrows move, Space selects, Enter opens", async () => {
+    const before = await panelSelectedCounts(page);
+    const plot = page.getByTestId("panel-keyboard").first();
+    await plot.focus();
+    await page.keyboard.press("ArrowRight");
+    const card = page.getByTestId("point-card").first();
+    await card.waitFor();
+    const first = await card.textContent();
+    expect(first).toBeTruthy();
+    await page.keyboard.press("ArrowUp");
+    await page.keyboard.press("ArrowLeft");
+    await waitUntil(async () => (await card.textContent()) !== first, 5_000, "the card to follow the point");
+    // Space toggles the focused point in the selection, in every panel.
+    await page.keyboard.press(" ");
+    await waitUntil(
+      async () => (await panelSelectedCounts(page)).every((n, i) => Math.abs(n - (before[i] ?? 0)) === 1),
+      10_000,
+      "the keyboard selection in every panel",
+    );
+    await page.keyboard.press(" ");
+    await waitUntil(
+      async () => (await panelSelectedCounts(page)).every((n, i) => n === before[i]),
+      10_000,
+      "the selection restored",
+    );
+    await page.keyboard.press("Enter");
+    await page.getByTestId("image-viewer").waitFor();
+    await page.keyboard.press("Escape");
+    await page.getByTestId("image-viewer").waitFor({ state: "detached" });
   });
 
   it("shares a read-only link that reproduces the view in a fresh browser", async () => {

@@ -49,16 +49,30 @@ describe("run page", () => {
     await page.goto(`${baseUrl}/runs/${runId}`);
     await page.getByTestId("run-progress").waitFor();
     expect(await page.getByTestId("run-progress").getAttribute("data-status")).toBe("completed");
-    const cards = page.getByTestId("run-image");
-    await waitUntil(async () => (await cards.count()) === 13, 30_000, "13 gallery cards");
-    expect(await page.locator('[data-testid="run-image"][data-status="done"]').count()).toBe(12);
-    const failed = page.locator('[data-testid="run-image"][data-status="failed"]');
-    expect(await failed.count()).toBe(1);
-    expect(await failed.textContent()).toMatch(/broken\.png/);
+    await page.getByTestId("run-image").first().waitFor();
+    expect(await page.getByTestId("run-gallery").getAttribute("data-total")).toBe("13");
     const first = page.locator('[data-testid="run-image"][data-status="done"]').first();
     expect(await first.textContent()).toMatch(/Caption: There (is|are)/);
     expect(await first.locator("svg rect").count()).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(ARTIFACTS, "run-page.png"), fullPage: false });
+    // The gallery is virtualised: scrolling down brings every card into the DOM in turn.
+    const statuses = new Map<string, string>();
+    let failedText = "";
+    await waitUntil(
+      async () => {
+        for (const card of await page.getByTestId("run-image").all()) {
+          const status = (await card.getAttribute("data-status")) ?? "";
+          statuses.set((await card.getAttribute("data-image-id")) ?? "", status);
+          if (status === "failed") failedText = (await card.textContent()) ?? "";
+        }
+        await page.mouse.wheel(0, 500);
+        return statuses.size === 13;
+      },
+      60_000,
+      "every card after scrolling",
+    );
+    expect([...statuses.values()].filter((s) => s === "done").length).toBe(12);
+    expect(failedText).toMatch(/broken\.png/);
   });
 
   it("starts a run from the home page and follows its live progress to the end", {

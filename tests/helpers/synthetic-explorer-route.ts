@@ -2,8 +2,8 @@ import type { Page } from "playwright-core";
 import { createPrng } from "~/lib/analysis/prng";
 
 /**
- * A synthetic run for the explorer's scale test, served by intercepting the browser's tRPC requests: 200,000
- * points in eight Gaussian blobs on one panel. The real server answers everything else (and errors for this
+ * A synthetic run for the explorer's scale test and benchmark, served by intercepting the browser's tRPC
+ * requests: 200,000 points (or any number) in eight Gaussian blobs on one panel. The real server answers everything else (and errors for this
  * run), so the page, bundles and rendering path are the production ones; only the data is made up.
  */
 export const SYNTHETIC_RUN_ID = "synthetic-200k";
@@ -11,10 +11,10 @@ export const SYNTHETIC_POINTS = 200_000;
 const BLOBS = 8;
 const SOURCE = "synthetic";
 
-function syntheticCoords(): string {
+function syntheticCoords(points: number): string {
   const prng = createPrng(7);
-  const coords = new Float32Array(SYNTHETIC_POINTS * 2);
-  for (let i = 0; i < SYNTHETIC_POINTS; i++) {
+  const coords = new Float32Array(points * 2);
+  for (let i = 0; i < points; i++) {
     const angle = (2 * Math.PI * (i % BLOBS)) / BLOBS;
     coords[2 * i] = 10 * Math.cos(angle) + prng.nextGaussian() * 1.5;
     coords[2 * i + 1] = 10 * Math.sin(angle) + prng.nextGaussian() * 1.5;
@@ -22,10 +22,10 @@ function syntheticCoords(): string {
   return Buffer.from(coords.buffer).toString("base64");
 }
 
-function syntheticAnswers(): Record<string, unknown> {
-  const imageIds = Array.from({ length: SYNTHETIC_POINTS }, (_, i) => `p${i}`);
+function syntheticAnswers(points: number): Record<string, unknown> {
+  const imageIds = Array.from({ length: points }, (_, i) => `p${i}`);
   return {
-    "analysis.sources": { sources: [{ source: SOURCE, dim: 64, images: SYNTHETIC_POINTS }], prompts: [] },
+    "analysis.sources": { sources: [{ source: SOURCE, dim: 64, images: points }], prompts: [] },
     "analysis.points": imageIds.map((imageId, i) => ({
       imageId,
       sha256: "0",
@@ -46,7 +46,7 @@ function syntheticAnswers(): Record<string, unknown> {
           method: "umap",
           params: {},
           imageIds,
-          coords: syntheticCoords(),
+          coords: syntheticCoords(points),
           quality: { trustworthiness: 0.9, knnRecall: 0.5, k: 10, queries: 200 },
           isReference: true,
         },
@@ -67,8 +67,8 @@ function streamBatchBody(results: Record<string, unknown>): string {
  * Answers every tRPC request of the page that calls a synthetic procedure: those with the synthetic data, the
  * others in the same batch with NOT_FOUND (the synthetic run has no run row, links or health of its own).
  */
-export async function routeSyntheticRun(page: Page): Promise<void> {
-  const answers = syntheticAnswers();
+export async function routeSyntheticRun(page: Page, points = SYNTHETIC_POINTS): Promise<void> {
+  const answers = syntheticAnswers(points);
   await page.route("**/api/trpc/**", async (route) => {
     const url = new URL(route.request().url());
     const procedures = decodeURIComponent(url.pathname.replace(/^\/api\/trpc\//, "")).split(",");

@@ -27,6 +27,7 @@ export function ImageCard({ item }: { item: RunImage }) {
     <li
       data-testid="run-image"
       data-status={item.status}
+      data-image-id={item.imageId}
       className="overflow-hidden rounded-lg border border-line bg-panel"
     >
       {item.width !== null ? (

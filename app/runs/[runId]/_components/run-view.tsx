@@ -2,11 +2,12 @@
 
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { useCallback } from "react";
 import { useTRPC } from "../../../_trpc/react";
-import { ImageCard } from "./image-card";
+import { RunGallery } from "./run-gallery";
 import { RunProgress } from "./run-progress";
 
-// One screenful of cards per request; more load on demand.
+// A few screenfuls of cards per request; more load as the gallery scrolls.
 const PAGE_SIZE = 48;
 
 export function RunView({ runId }: { runId: string }) {
@@ -24,6 +25,8 @@ export function RunView({ runId }: { runId: string }) {
       },
     ),
   );
+  const { fetchNextPage } = images;
+  const loadMore = useCallback(() => void fetchNextPage(), [fetchNextPage]);
   if (run.isPending) return <p className="animate-pulse text-muted">Loading run…</p>;
   if (run.isError) {
     return (
@@ -65,25 +68,21 @@ export function RunView({ runId }: { runId: string }) {
         <h2 className="mb-3 font-medium text-muted text-sm uppercase tracking-wide">Images and answers</h2>
         {images.isPending ? (
           <p className="animate-pulse text-muted text-sm">Loading images…</p>
+        ) : images.isError ? (
+          <p role="alert" className="text-bad text-sm">
+            {images.error.message}
+          </p>
         ) : items.length === 0 ? (
           <p className="text-muted text-sm">This run's dataset has no images.</p>
         ) : (
-          <ul data-testid="run-gallery" className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-3">
-            {items.map((item) => (
-              <ImageCard key={item.imageId} item={item} />
-            ))}
-          </ul>
+          <RunGallery
+            items={items}
+            total={images.data.pages.at(-1)?.total ?? items.length}
+            hasMore={images.hasNextPage}
+            isLoadingMore={images.isFetchingNextPage}
+            onLoadMore={loadMore}
+          />
         )}
-        {images.hasNextPage ? (
-          <button
-            type="button"
-            onClick={() => void images.fetchNextPage()}
-            disabled={images.isFetchingNextPage}
-            className="mt-4 rounded border border-line px-3 py-1 text-sm hover:border-accent"
-          >
-            {images.isFetchingNextPage ? "Loading…" : "Load more"}
-          </button>
-        ) : null}
       </section>
     </div>
   );

@@ -64,18 +64,36 @@ export function ExportMenu(props: ExportMenuProps) {
     }
   };
   const base = `${slug(props.title)}-${slug(which)}`;
-  const exportSvg = () =>
-    run("svg", async () => downloadFile(`${base}.svg`, figureOf(which).svg, "image/svg+xml"));
-  const exportPng = () =>
-    run("png", async () => {
-      const figure = figureOf(which);
-      downloadFile(`${base}.png`, await rasterizeSvg(figure.svg, figure.width, figure.height), "image/png");
-    });
-  const exportCsv = () => run("csv", async () => downloadFile(`${base}.csv`, csvOf(which), "text/csv"));
-  const exportPack = () => run("zip", () => downloadPack(props, figureOf, csvOf));
+  const actions = [
+    {
+      testId: "export-png",
+      label: "PNG (2×)",
+      onClick: () =>
+        run("png", async () => {
+          const figure = figureOf(which);
+          const png = await rasterizeSvg(figure.svg, figure.width, figure.height);
+          downloadFile(`${base}.png`, png, "image/png");
+        }),
+    },
+    {
+      testId: "export-svg",
+      label: "SVG",
+      onClick: () =>
+        run("svg", async () => downloadFile(`${base}.svg`, figureOf(which).svg, "image/svg+xml")),
+    },
+    {
+      testId: "export-csv",
+      label: "CSV",
+      onClick: () => run("csv", async () => downloadFile(`${base}.csv`, csvOf(which), "text/csv")),
+    },
+    {
+      testId: "export-pack",
+      label: "Figure pack (zip)",
+      onClick: () => run("zip", () => downloadPack(props, figureOf, csvOf)),
+    },
+  ];
 
   const isDisabled = props.panels.length === 0 || busy !== null;
-  const button = "rounded border border-line px-2 py-1 text-sm hover:border-accent disabled:opacity-50";
   return (
     <details className="relative">
       <summary
@@ -102,42 +120,18 @@ export function ExportMenu(props: ExportMenuProps) {
           </select>
         </label>
         <div className="flex flex-wrap gap-2">
-          <button
-            type="button"
-            data-testid="export-png"
-            disabled={isDisabled}
-            onClick={exportPng}
-            className={button}
-          >
-            PNG (2×)
-          </button>
-          <button
-            type="button"
-            data-testid="export-svg"
-            disabled={isDisabled}
-            onClick={exportSvg}
-            className={button}
-          >
-            SVG
-          </button>
-          <button
-            type="button"
-            data-testid="export-csv"
-            disabled={isDisabled}
-            onClick={exportCsv}
-            className={button}
-          >
-            CSV
-          </button>
-          <button
-            type="button"
-            data-testid="export-pack"
-            disabled={isDisabled}
-            onClick={exportPack}
-            className={button}
-          >
-            Figure pack (zip)
-          </button>
+          {actions.map((action) => (
+            <button
+              key={action.testId}
+              type="button"
+              data-testid={action.testId}
+              disabled={isDisabled}
+              onClick={action.onClick}
+              className="rounded border border-line px-2 py-1 text-sm hover:border-accent disabled:opacity-50"
+            >
+              {action.label}
+            </button>
+          ))}
         </div>
         {busy ? <p className="animate-pulse text-muted text-xs">Preparing {busy.toUpperCase()}…</p> : null}
         {error ? (

@@ -1,6 +1,7 @@
 "use client";
 
-import { type ReactNode, useEffect, useRef, useState } from "react";
+import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from "react";
+import { arrowDirection, centralPoint, nextPoint } from "~/lib/viz/point-navigation";
 import { BoxBrush } from "./box-brush";
 import type { Rendering, ScatterEvents, ScatterProps, ScatterRenderer } from "./scatter-renderer";
 
@@ -50,6 +51,32 @@ export function ScatterPanel(props: ScatterPanelProps) {
     void plotRef.current?.update({ coords, codes, colours, selected, tool });
   }, [coords, codes, colours, selected, tool]);
 
+  // Keyboard traversal: arrows move between points, Enter opens the point, Space adds it to or drops it from
+  // the selection.
+  const focusedRef = useRef<number | null>(null);
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const plot = plotRef.current;
+    const current = focusedRef.current;
+    const direction = arrowDirection(event.key);
+    let target: number | null = null;
+    if (direction !== null) {
+      target = current === null ? centralPoint(coords) : nextPoint(coords, current, direction);
+    } else if (event.key === "Enter" && current !== null) {
+      props.onOpen(current);
+    } else if (event.key === " " && current !== null) {
+      props.onSelect(
+        selected.includes(current) ? selected.filter((i) => i !== current) : [...selected, current],
+      );
+    } else {
+      return;
+    }
+    event.preventDefault();
+    if (target !== null && plot !== null) {
+      focusedRef.current = target;
+      plot.focusPoint(target);
+    }
+  };
+
   return (
     <figure
       data-testid="projection-panel"
@@ -66,7 +93,20 @@ export function ScatterPanel(props: ScatterPanelProps) {
           {props.subtitle}
         </div>
       </figcaption>
-      <div className="relative aspect-square w-full overflow-hidden rounded">
+      <div
+        role="application"
+        aria-roledescription="scatter plot"
+        className="relative aspect-square w-full overflow-hidden rounded focus-visible:outline focus-visible:outline-2 focus-visible:outline-accent"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: the plot is a keyboard widget (arrows, Enter, Space).
+        tabIndex={0}
+        onKeyDown={onKeyDown}
+        onBlur={() => {
+          focusedRef.current = null;
+          setHover(null);
+        }}
+        data-testid="panel-keyboard"
+        aria-label={`${props.title}: arrow keys move between points, Enter opens one, Space selects it`}
+      >
         <canvas
           ref={canvasRef}
           className="block h-full w-full"
@@ -76,6 +116,8 @@ export function ScatterPanel(props: ScatterPanelProps) {
         {tool === "box" ? <BoxBrush size={size} onBox={(rect) => plotRef.current?.selectBox(rect)} /> : null}
         {hover !== null ? (
           <div
+            aria-live="polite"
+            data-testid="point-card"
             className="pointer-events-none absolute z-10 w-48 rounded border border-line bg-surface/95 p-2 text-xs shadow-lg"
             style={{
               left: Math.min(hover.x + 12, Math.max(0, size - 200)),

@@ -150,6 +150,11 @@ export class ScatterRenderer {
     }
   }
 
+  /** Hovers point `index` from the keyboard: the reticle shows it and the hover card opens as for the pointer. */
+  focusPoint(index: number): void {
+    this.plot.hover(index, { showReticleOnce: true });
+  }
+
   /** Selects the points inside a rectangle given in canvas pixels (the box tool). */
   selectBox([[left, top], [right, bottom]]: [[number, number], [number, number]]): void {
     const xScale = this.plot.get("xScale");

@@ -1,6 +1,9 @@
 "use client";
 
-import { useState } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { useRef } from "react";
+import { useGridColumns } from "../../../../_components/use-grid-columns";
+import { VirtualGridRows } from "../../../../_components/virtual-grid-rows";
 
 interface GalleryImage {
   imageId: string;
@@ -9,10 +12,15 @@ interface GalleryImage {
   caption: string | null;
 }
 
-// One screenful of thumbnails; more on demand so a 200,000-image selection stays cheap.
-const PAGE_SIZE = 60;
+const THUMB_MIN_WIDTH = 112;
+const GAP = 8;
+// A thumbnail row: the square picture plus its file name; rows are measured once drawn.
+const ESTIMATED_ROW_HEIGHT = 150;
 
-/** Thumbnails of the selected images (all images while nothing is selected); a click opens one. */
+/**
+ * Thumbnails of the selected images (all images while nothing is selected) in a virtualised scroll box: only the
+ * rows in view are in the DOM, so a 200,000-image selection costs no more than a small one. A click opens one.
+ */
 export function SelectionGallery({
   images,
   isFiltered,
@@ -22,7 +30,14 @@ export function SelectionGallery({
   isFiltered: boolean;
   onOpen: (imageId: string) => void;
 }) {
-  const [shown, setShown] = useState(PAGE_SIZE);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const columns = useGridColumns(scrollRef, THUMB_MIN_WIDTH, GAP);
+  const virtualizer = useVirtualizer({
+    count: Math.ceil(images.length / columns),
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ESTIMATED_ROW_HEIGHT,
+    overscan: 2,
+  });
   return (
     <section aria-label="Gallery" className="space-y-3">
       <h2 className="font-medium text-muted text-sm uppercase tracking-wide">
@@ -31,11 +46,20 @@ export function SelectionGallery({
       {!isFiltered ? (
         <p className="text-muted text-sm">Lasso or box points in any panel to filter this gallery.</p>
       ) : null}
-      {images.length === 0 ? (
-        <p className="text-muted text-sm">No images in the selection.</p>
-      ) : (
-        <ul data-testid="explorer-gallery" className="grid grid-cols-3 gap-2 sm:grid-cols-5 lg:grid-cols-8">
-          {images.slice(0, shown).map((image) => (
+      {images.length === 0 ? <p className="text-muted text-sm">No images in the selection.</p> : null}
+      <div
+        ref={scrollRef}
+        data-testid="explorer-gallery"
+        data-total={images.length}
+        className="max-h-[28rem] overflow-y-auto rounded border border-line"
+      >
+        <VirtualGridRows
+          virtualizer={virtualizer}
+          items={images}
+          columns={columns}
+          gap={GAP}
+          className="p-1"
+          renderItem={(image) => (
             <li key={image.imageId} data-testid="gallery-item" data-image-id={image.imageId}>
               <button
                 type="button"
@@ -47,24 +71,14 @@ export function SelectionGallery({
                 <img
                   src={`/api/images/${image.sha256}/thumbnail`}
                   alt={image.caption ?? image.fileName}
-                  loading="lazy"
                   className="aspect-square w-full object-cover"
                 />
                 <span className="block truncate px-1 py-0.5 text-left text-xs">{image.fileName}</span>
               </button>
             </li>
-          ))}
-        </ul>
-      )}
-      {images.length > shown ? (
-        <button
-          type="button"
-          onClick={() => setShown((n) => n + PAGE_SIZE)}
-          className="rounded border border-line px-3 py-1 text-sm hover:border-accent"
-        >
-          Show more ({images.length - shown} left)
-        </button>
-      ) : null}
+          )}
+        />
+      </div>
     </section>
   );
 }
