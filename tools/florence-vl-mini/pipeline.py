@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 import math
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from common import (CAPTION_QUESTION, CHAT_TEMPLATE, MAX_NEW, TASK_NAMES, TASKS, generate_task, lr_at, pixel_values,
+from common import (CAPTION_QUESTION, CHAT_TEMPLATE, MAX_NEW, TASKS, generate_task, lr_at, pixel_values,
                     prompt_ids)
 from model import NEG, FlorenceVL, count_params
-from scenes import QA_KINDS, dataset, make_scene
-from tokenizer import BOS_ID, EOS_ID, PAD_ID
+from scenes import dataset
+from tokenizer import BOS_ID, PAD_ID
 
 FUSION_ORDER = ("V", "caption", "ocr", "region")  # V then breadth features in prompt order
 VARIANTS = {  # name -> indices into FUSION_ORDER

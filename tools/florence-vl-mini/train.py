@@ -26,8 +26,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # 2 threads on a shared 2-core box: do not spin
 
 import argparse  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -36,13 +34,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 
 from common import (TASKS, DECODER_START_ID, lr_at, pad, pixel_values, prompt_ids, setup_torch,  # noqa: E402
                     task_target)
 from model import Florence2, FVLConfig, count_params  # noqa: E402
 from scenes import corpus_texts, make_scene  # noqa: E402
-from tokenizer import PAD_ID, Tokenizer, train_bpe  # noqa: E402
+from tokenizer import Tokenizer, train_bpe  # noqa: E402
 
 REPO = HERE.parent.parent
 T0 = time.time()
