@@ -15,7 +15,7 @@ All attention is written out explicitly so that probabilities can be returned an
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn as nn
@@ -27,11 +27,10 @@ NEG = -1e9  # additive mask value (finite so that fully-masked rows stay NaN-fre
 @dataclass
 class FVLConfig:
     image_size: int = 192
-    stem_kernel: int = 3  # two stride-2 convolutions (conv-BN-GELU-conv-BN): overall stride 4
+    stem_kernel: int = 7
     stem_stride: int = 4
-    stem_hidden: int = 24
     vision_dims: tuple = (32, 64, 128, 128)
-    vision_depths: tuple = (2, 2, 1, 1)  # residual conv blocks in stages 1-2, DaViT "pairs" in stages 3-4
+    vision_depths: tuple = (1, 1, 1, 1)  # DaViT "pairs" per stage (conv block in stages 1-2)
     vision_heads: tuple = (0, 0, 4, 4)
     vision_windows: tuple = (0, 0, 6, 12)
     vision_strides: tuple = (1, 2, 2, 1)  # downsample before stage i (stage 1 = stem)
@@ -89,32 +88,20 @@ class Mlp(nn.Module):
         return self.fc2(F.gelu(self.fc1(x)))
 
 
-class ConvStem(nn.Module):
-    """Patch embedding: conv3x3/2 - BN - GELU - conv3x3/2 - BN (stride 4), followed by a LayerNorm in DaViT."""
-
-    def __init__(self, hidden, dim, kernel=3):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, hidden, kernel, stride=2, padding=kernel // 2)
-        self.bn1 = nn.BatchNorm2d(hidden)
-        self.conv2 = nn.Conv2d(hidden, dim, kernel, stride=2, padding=kernel // 2)
-        self.bn2 = nn.BatchNorm2d(dim)
-
-    def forward(self, x):
-        return self.bn2(self.conv2(F.gelu(self.bn1(self.conv1(x)))))
-
-
 class ConvBlock(nn.Module):
-    """Stages 1-2: residual block conv3x3-BN-GELU-conv3x3-BN, then GELU."""
+    """Stages 1-2: DaViT ConvPosEnc (depthwise conv) + LN + MLP."""
 
-    def __init__(self, dim):
+    def __init__(self, dim, kernel=7, mlp_ratio=2):
         super().__init__()
-        self.conv1 = nn.Conv2d(dim, dim, 3, padding=1)
-        self.bn1 = nn.BatchNorm2d(dim)
-        self.conv2 = nn.Conv2d(dim, dim, 3, padding=1)
-        self.bn2 = nn.BatchNorm2d(dim)
+        self.dw = nn.Conv2d(dim, dim, kernel, padding=kernel // 2, groups=dim)
+        self.norm = nn.LayerNorm(dim)
+        self.mlp = Mlp(dim, dim * mlp_ratio)
 
     def forward(self, x):  # [B, C, H, W]
-        return F.gelu(x + self.bn2(self.conv2(F.gelu(self.bn1(self.conv1(x))))))
+        x = x + self.dw(x)
+        y = x.permute(0, 2, 3, 1)
+        y = y + self.mlp(self.norm(y))
+        return y.permute(0, 3, 1, 2)
 
 
 class WindowAttention(nn.Module):
@@ -194,8 +181,7 @@ class DaViT(nn.Module):
     def __init__(self, cfg: FVLConfig):
         super().__init__()
         dims = cfg.vision_dims
-        assert cfg.stem_stride == 4, "the stem is two stride-2 convolutions"
-        self.stem = ConvStem(cfg.stem_hidden, dims[0], cfg.stem_kernel)
+        self.stem = nn.Conv2d(3, dims[0], cfg.stem_kernel, stride=cfg.stem_stride, padding=cfg.stem_kernel // 2)
         self.stem_norm = nn.LayerNorm(dims[0])
         self.down_norms = nn.ModuleList()
         self.downs = nn.ModuleList()

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import math
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from common import (CAPTION_QUESTION, CHAT_TEMPLATE, MAX_NEW, TASKS, generate_task, lr_at, pixel_values,
+from common import (CAPTION_QUESTION, CHAT_TEMPLATE, MAX_NEW, TASK_NAMES, TASKS, generate_task, pixel_values,
                     prompt_ids)
 from model import NEG, FlorenceVL, count_params
-from scenes import dataset
-from tokenizer import BOS_ID, PAD_ID
+from scenes import QA_KINDS, dataset, make_scene
+from tokenizer import BOS_ID, EOS_ID, PAD_ID
 
 FUSION_ORDER = ("V", "caption", "ocr", "region")  # V then breadth features in prompt order
 VARIANTS = {  # name -> indices into FUSION_ORDER
@@ -24,6 +25,80 @@ VARIANTS = {  # name -> indices into FUSION_ORDER
     "no_region": (0, 1, 2),
 }
 MAX_ANSWER = 8
+
+
+def lr_at(step, total, peak, warmup):
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    t = (step - warmup) / max(1, total - warmup)
+    return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+# ----------------------------------------------------------------------------- phase 2b: stage 1, second cycle
+
+
+def phase_stage1b(work, P, tok, cfg, model, dev, log):
+    """Second cosine cycle of stage 1 (warm restart, fresh AdamW) on the scenes after those of the first cycle."""
+    from train import gaussian_table, seq_loss, task_batch
+
+    if P["stage1b_steps"] <= 0:
+        return
+    final, ckpt = work / "stage1b.pt", work / "stage1b-ckpt.pt"
+    settings = {k: P[k] for k in ("seed", "stage1_steps", "batch1", "lr1", "warmup1", "loc_sigma",
+                                  "stage1b_steps", "lr1b", "warmup1b")}
+    settings["config"] = cfg.to_dict()
+    if final.exists():
+        state = torch.load(final, map_location=dev)
+        if state["settings"] == settings:
+            model.load_state_dict(state["model"])
+            log("stage 1b: loaded cached result")
+            return
+    torch.manual_seed(P["seed"] + 10)
+    opt = torch.optim.AdamW(model.parameters(), lr=P["lr1b"], betas=(0.9, 0.98), weight_decay=0.01)
+    start = 0
+    if ckpt.exists():
+        state = torch.load(ckpt, map_location=dev)
+        if state["settings"] == settings:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["opt"])
+            start = state["step"]
+            log(f"stage 1b: resuming at step {start}")
+    prompts = {t: torch.tensor([prompt_ids(tok, t)], device=dev) for t in TASKS}
+    gauss = gaussian_table(P["loc_sigma"], dev)
+    B, steps, offset = P["batch1"], P["stage1b_steps"], P["stage1_steps"]
+    t_last, hist = time.time(), []
+    model.train()
+    for step in range(start, steps):
+        scenes = [make_scene((offset + step) * B + i, "train") for i in range(B)]
+        px = pixel_values([s.image for s in scenes]).to(dev)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, steps, P["lr1b"], P["warmup1b"])
+        V, _ = model.vision(px)
+        losses = []
+        for task in TASKS:
+            x, mask = model.encoder_inputs(V, prompts[task].expand(B, -1))
+            h, _ = model.encode(x, mask)
+            dec_in, labels = task_batch(tok, scenes, task, dev)
+            logits, _, _, _ = model.decode(model.embed_tokens(dec_in), h, mask)
+            losses.append(seq_loss(logits, labels, cfg.loc_offset, gauss))
+        loss = sum(losses)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        hist.append([float(v) for v in losses])
+        if (step + 1) % 20 == 0 or step + 1 == steps:
+            n = len(hist)
+            avg = [sum(h[i] for h in hist) / n for i in range(3)]
+            log(f"stage 1b step {step + 1}/{steps} loss caption {avg[0]:.4f} ocr {avg[1]:.4f} region {avg[2]:.4f} "
+                f"lr {opt.param_groups[0]['lr']:.2e} {(time.time() - t_last) / n:.2f} s/step")
+            t_last, hist = time.time(), []
+        if (step + 1) % 200 == 0 and step + 1 < steps:
+            torch.save({"settings": settings, "model": model.state_dict(), "opt": opt.state_dict(), "step": step + 1}, ckpt)
+    model.eval()
+    torch.save({"settings": settings, "model": model.state_dict()}, final)
+    if ckpt.exists():
+        ckpt.unlink()
 
 
 # ----------------------------------------------------------------------------- phase 3: stage-1 eval
@@ -345,36 +420,6 @@ def phase_stage2(work, P, cfg, tok, chat, feats, splits_scenes, dev, log, name, 
     return vl, res
 
 
-def stage2_splits(P):
-    return {"train": dataset("train", P["stage2_images"]), "test": dataset("test", P["n_test"]),
-            "compositional": dataset("compositional", P["n_comp"])}
-
-
-def stage2_variant_process(work, P, cfg, tok, name):
-    """One stage-2 variant in its own single-threaded process; its results land in the phase cache."""
-    torch.set_num_threads(1)
-    t0 = time.time()
-    splits_scenes = stage2_splits(P)
-    feats = {split: torch.load(work / f"features-{split}.pt") for split in splits_scenes}
-
-    def log(msg):
-        print(f"[variant {name} +{time.time() - t0:7.1f}s] {msg}", flush=True)
-
-    phase_stage2(work, P, cfg, tok, Chat(tok, cfg.n_image_tokens), feats, splits_scenes, torch.device("cpu"), log,
-                 name, VARIANTS[name])
-
-
-def train_variants_in_parallel(work, P, cfg, tok, workers=2):
-    """On CPU, the five stage-2 variants run as single-threaded processes side by side (the 2-core machine gets
-    nearly twice the throughput of one two-threaded process)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for future in [pool.submit(stage2_variant_process, work, P, cfg, tok, name) for name in VARIANTS]:
-            future.result()
-
-
 # ----------------------------------------------------------------------------- orchestration
 
 
@@ -385,33 +430,40 @@ def run_rest(args, P, preset, out, work, tok, cfg, model, dev, log, T0):
     import train
 
     P = dict(train.PRESETS[preset])  # the settings file as it is on disk (identical to P for a fresh run)
+    if getattr(args, "stage1b_steps", None) is not None:
+        P["stage1b_steps"] = args.stage1b_steps
     times_path = work / "times.json"
     times = json.loads(times_path.read_text()) if times_path.exists() else {}
     # stage 1 (in train.py) starts right after the tokenizer is written and ends when stage1.pt is written
     times.setdefault("stage1_seconds", round((work / "stage1.pt").stat().st_mtime - (work / "tokenizer.json").stat().st_mtime, 1))
+    t = time.time()
+    phase_stage1b(work, P, tok, cfg, model, dev, log)
+    times.setdefault("stage1b_seconds", round(time.time() - t, 1))
     times_path.write_text(json.dumps(times))
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
-    splits_scenes = stage2_splits(P)
-    splits = {split: splits_scenes[split] for split in ("test", "compositional")}
+    splits = {
+        "test": dataset("test", P["n_test"]),
+        "compositional": dataset("compositional", P["n_comp"]),
+    }
     t = time.time()
     eval1 = phase_eval1(work, P, tok, model, dev, log, splits)
     times.setdefault("eval1_seconds", round(time.time() - t, 1))
 
     t = time.time()
-    feats = {split: phase_features(work, P, tok, model, dev, log, split, scenes) for split, scenes in splits_scenes.items()}
+    train_scenes = dataset("train", P["stage2_images"])
+    feats = {"train": phase_features(work, P, tok, model, dev, log, "train", train_scenes)}
+    for split, scenes in splits.items():
+        feats[split] = phase_features(work, P, tok, model, dev, log, split, scenes)
     times.setdefault("features_seconds", round(time.time() - t, 1))
+    splits_scenes = {"train": train_scenes, **splits}
     chat = Chat(tok, cfg.n_image_tokens)
 
-    t = time.time()
-    if dev.type == "cpu":
-        train_variants_in_parallel(work, P, cfg, tok)
     results, models = {}, {}
     for name, idx in VARIANTS.items():
         models[name], results[name] = phase_stage2(work, P, cfg, tok, chat, feats, splits_scenes, dev, log, name, idx)
         times.setdefault(f"stage2_{name}_seconds", results[name]["seconds"])
-    times.setdefault("stage2_seconds", round(time.time() - t, 1))  # wall time of all five
     times_path.write_text(json.dumps(times))
 
     metrics = {}
