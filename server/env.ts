@@ -31,6 +31,11 @@ const schema = z.object({
   /** ONNX Runtime thread pools; 0 lets ONNX Runtime choose (one thread per physical core). */
   ORT_INTRA_OP_THREADS: z.coerce.number().int().min(0).max(256).default(0),
   ORT_INTER_OP_THREADS: z.coerce.number().int().min(0).max(256).default(1),
+  /** Let idle ONNX Runtime threads spin-wait (faster on a dedicated many-core server, slower on a shared small one). */
+  ORT_ALLOW_SPINNING: z
+    .enum(["0", "1", "false", "true"])
+    .default("0")
+    .transform((value) => value === "1" || value === "true"),
   /** Largest browser upload (the whole multipart body); bigger requests get HTTP 413 before they are buffered. */
   MAX_UPLOAD_BYTES: z.coerce
     .number()

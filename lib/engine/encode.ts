@@ -3,17 +3,7 @@ import { UnsupportedRequestError } from "./errors";
 import type { LoadedModel } from "./load-model";
 import type { FeedValue } from "./ort-graph";
 import { type BreadthPrompt, resolvePrompt } from "./task-prompts";
-import {
-  batchItem,
-  channelsLastTokens,
-  concatChannels,
-  concatTokens,
-  int64,
-  ones64,
-  repeatRows,
-  sliceTokens,
-  stackItems,
-} from "./token-ops";
+import { batchItem, channelsLastTokens, concatChannels, int64, ones64, stackItems } from "./token-ops";
 
 /** A token grid of one feature source for one image. */
 export interface FeatureSource {
@@ -101,7 +91,11 @@ export async function encodeImages(
     const states = perImage[b] ?? [];
     const breadth = new Map<string, Tensor<Float32Array>>();
     for (const state of states) {
-      const features = batchItem(sliceTokens(state.hiddenStates, 0, imageTokenCount), 0);
+      const [, , dim = 0] = state.hiddenStates.dims;
+      const features = {
+        data: state.hiddenStates.data.slice(0, imageTokenCount * dim),
+        dims: [imageTokenCount, dim],
+      };
       breadth.set(state.prompt.key, features);
       if (request.prompts.some((p) => resolvePrompt(p).key === state.prompt.key)) {
         sources[`breadth:${state.prompt.key}`] = { tensor: features, ...geometry };
@@ -154,21 +148,23 @@ async function runEncoder(
   const promptIds = prompts.map((p) => model.tokenizer.encode(p.text));
   const maxLength = Math.max(...promptIds.map((ids) => ids.length));
   const rows = batch * prompts.length;
-  // Row r = image ⌊r / P⌋ with prompt r mod P; prompts are right-padded and the padding masked out.
-  const mask: number[] = [];
+  // Row r = image ⌊r / P⌋ with prompt r mod P: [V of the image; the prompt's embedding], right-padded with zeros
+  // and the padding masked out; built in one pass.
+  const embeddings = await promptEmbeddings(model, promptIds);
+  const width = imageTokens + maxLength;
+  const inputs = new Float32Array(rows * width * dim);
+  const mask = new BigInt64Array(rows * width);
   for (let b = 0; b < batch; b++) {
-    for (const prompt of promptIds) {
-      mask.push(
-        ...Array(imageTokens).fill(1),
-        ...prompt.map(() => 1),
-        ...Array(maxLength - prompt.length).fill(0),
-      );
+    const image = imageFeatures.data.subarray(b * imageTokens * dim, (b + 1) * imageTokens * dim);
+    for (const [p, embedding] of embeddings.entries()) {
+      const start = (b * prompts.length + p) * width;
+      inputs.set(image, start * dim);
+      inputs.set(embedding.data, (start + imageTokens) * dim);
+      mask.fill(1n, start, start + imageTokens + (promptIds[p]?.length ?? 0));
     }
   }
-  const embedded = await embeddedPrompts(model, promptIds, batch, maxLength);
-  const images = repeatRows(imageFeatures, prompts.length);
-  const inputsEmbeds = concatTokens([images, embedded]);
-  const attentionMask = int64(mask, [rows, imageTokens + maxLength]);
+  const inputsEmbeds = { data: inputs, dims: [rows, width, dim] };
+  const attentionMask = { data: mask, dims: [rows, width] };
   const attentionNames = includeAttention
     ? model.encoder.outputs.map((o) => o.name).filter((n) => /^attentions\.\d+$/.test(n))
     : [];
@@ -183,11 +179,8 @@ async function runEncoder(
     for (const [p, prompt] of prompts.entries()) {
       const row = b * prompts.length + p;
       const length = imageTokens + (promptIds[p]?.length ?? 0);
-      const item = sliceTokens(
-        { data: batchItem(hidden, row).data, dims: [1, imageTokens + maxLength, dim] },
-        0,
-        length,
-      );
+      const start = row * width * dim;
+      const item = { data: hidden.data.slice(start, start + length * dim), dims: [1, length, dim] };
       perPrompt.push({
         prompt,
         hiddenStates: item,
@@ -207,22 +200,17 @@ async function runEncoder(
 /** Prompt embeddings depend only on the weights: each prompt is embedded once per loaded model. */
 const promptEmbeddingCache = new WeakMap<LoadedModel, Map<string, Tensor<Float32Array>>>();
 
-/**
- * The embedded prompts for every (image, prompt) row: [batch × P, maxLength, d], each prompt right-padded with
- * zeros (padded positions are masked out of attention and their outputs are dropped).
- */
-async function embeddedPrompts(
+/** Each prompt's token embeddings, [1, length, d], from the cache or embed_tokens. */
+async function promptEmbeddings(
   model: LoadedModel,
   promptIds: readonly number[][],
-  batch: number,
-  maxLength: number,
-): Promise<Tensor<Float32Array>> {
+): Promise<Tensor<Float32Array>[]> {
   let cache = promptEmbeddingCache.get(model);
   if (cache === undefined) {
     cache = new Map();
     promptEmbeddingCache.set(model, cache);
   }
-  const perPrompt: Tensor<Float32Array>[] = [];
+  const embeddings: Tensor<Float32Array>[] = [];
   for (const ids of promptIds) {
     const key = ids.join(",");
     let embedded = cache.get(key);
@@ -233,15 +221,9 @@ async function embeddedPrompts(
       );
       cache.set(key, embedded);
     }
-    perPrompt.push(embedded);
+    embeddings.push(embedded);
   }
-  const dim = perPrompt[0]?.dims[2] ?? 0;
-  const rows = batch * promptIds.length;
-  const out = new Float32Array(rows * maxLength * dim);
-  for (let row = 0; row < rows; row++) {
-    out.set((perPrompt[row % promptIds.length] as Tensor<Float32Array>).data, row * maxLength * dim);
-  }
-  return { data: out, dims: [rows, maxLength, dim] };
+  return embeddings;
 }
 
 /** [rows, heads, S, S] → row `row`'s [1, heads, length, length] (drops the padding). */

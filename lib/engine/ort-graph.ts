@@ -13,6 +13,11 @@ export interface SessionSettings {
   /** 0 lets ONNX Runtime choose. */
   intraOpThreads: number;
   interOpThreads: number;
+  /**
+   * Whether idle pool threads spin-wait for work. Spinning cuts latency on a machine with cores to spare; on a
+   * small shared machine (the 2-core CI box) it steals the cores the other threads need: off by default.
+   */
+  allowSpinning: boolean;
 }
 
 export interface ValueInfo {
@@ -57,6 +62,12 @@ export class OrtGraph {
         graphOptimizationLevel: "all",
         ...(settings.intraOpThreads > 0 ? { intraOpNumThreads: settings.intraOpThreads } : {}),
         ...(settings.interOpThreads > 0 ? { interOpNumThreads: settings.interOpThreads } : {}),
+        extra: {
+          session: {
+            intra_op: { allow_spinning: settings.allowSpinning ? "1" : "0" },
+            inter_op: { allow_spinning: settings.allowSpinning ? "1" : "0" },
+          },
+        },
       });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       executionProvider: provider,
       intraOpThreads: env.ORT_INTRA_OP_THREADS,
       interOpThreads: env.ORT_INTER_OP_THREADS,
+      allowSpinning: env.ORT_ALLOW_SPINNING,
     },
     env.MAX_IMAGE_PIXELS,
   );

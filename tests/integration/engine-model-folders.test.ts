@@ -15,7 +15,12 @@ import {
 import { readFixtures } from "../helpers/engine-fixtures";
 import { MINI_MODEL_DIR, PARITY_FIXTURES_DIR, STOCK_MODEL_DIR } from "../helpers/mini-model-paths";
 
-const SESSION = { executionProvider: "cpu" as const, intraOpThreads: 1, interOpThreads: 1 };
+const SESSION = {
+  executionProvider: "cpu" as const,
+  intraOpThreads: 1,
+  interOpThreads: 1,
+  allowSpinning: false,
+};
 let scratch: string;
 
 beforeAll(async () => {

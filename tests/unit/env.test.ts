@@ -12,6 +12,13 @@ describe("parseEnv", () => {
     expect(env.DATABASE_URL).toBe(`file:${path.resolve("data", "lens.db")}`);
     expect(env.INFERENCE_URL).toBe("http://127.0.0.1:3101");
     expect(env.modelDir).toBe(path.resolve("models/florence-vl-mini"));
+    expect(env.ORT_ALLOW_SPINNING).toBe(false);
+  });
+
+  it("reads ONNX Runtime spinning as a boolean and refuses anything else", () => {
+    expect(parseEnv({ ORT_ALLOW_SPINNING: "1" }).ORT_ALLOW_SPINNING).toBe(true);
+    expect(parseEnv({ ORT_ALLOW_SPINNING: "false" }).ORT_ALLOW_SPINNING).toBe(false);
+    expect(() => parseEnv({ ORT_ALLOW_SPINNING: "yes" })).toThrow(/ORT_ALLOW_SPINNING/);
   });
 
   it("derives paths and URLs from the settings it is given", () => {
