@@ -39,17 +39,16 @@ async function explorerVisit(page: Page, url: string): Promise<{ firstRenderMs: 
 async function canvas2dDrawMs(page: Page, points: number, size: number): Promise<number> {
   return page.evaluate(
     ([n, px, blobs]) => {
+      // No named helper functions in here: tsx would wrap them in a helper the browser does not have.
       let seed = 7;
-      const random = () => {
-        seed = (seed * 1664525 + 1013904223) >>> 0;
-        return seed / 2 ** 32;
-      };
       const xs = new Float32Array(n);
       const ys = new Float32Array(n);
       for (let i = 0; i < n; i++) {
         const angle = (2 * Math.PI * (i % blobs)) / blobs;
-        xs[i] = px / 2 + (px / 3) * Math.cos(angle) + (random() - 0.5) * (px / 6);
-        ys[i] = px / 2 + (px / 3) * Math.sin(angle) + (random() - 0.5) * (px / 6);
+        seed = (seed * 1664525 + 1013904223) >>> 0;
+        xs[i] = px / 2 + (px / 3) * Math.cos(angle) + (seed / 2 ** 32 - 0.5) * (px / 6);
+        seed = (seed * 1664525 + 1013904223) >>> 0;
+        ys[i] = px / 2 + (px / 3) * Math.sin(angle) + (seed / 2 ** 32 - 0.5) * (px / 6);
       }
       const canvas = document.createElement("canvas");
       canvas.width = px;
