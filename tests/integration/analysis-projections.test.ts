@@ -309,7 +309,9 @@ describe("projection jobs", () => {
     expect((await getJob({ db, jobId: pending.jobId })).status).toBe("cancelled");
     expect(await queue.claim({ workerId: "w", kinds: ["projection"], staleAfterMs: 60_000 })).toBeNull();
 
-    // A computation in flight ends as soon as it is aborted (the thread is terminated).
+    // A computation in flight is abandoned as soon as it is aborted; the thread stops at its next progress step.
+    // The abort lands inside the HNSW index build (native code): terminating the thread there used to abort the
+    // whole process, so the test also waits for the thread to wind down.
     const controller = new AbortController();
     const features = new Float32Array(2000 * 16).map((_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1);
     const started = Date.now();
@@ -322,12 +324,11 @@ describe("projection jobs", () => {
       },
       {
         signal: controller.signal,
-        onProgress: (f) => {
-          if (f > 0.01) controller.abort();
-        },
+        onProgress: () => controller.abort(),
       },
     );
     await expect(work).rejects.toBeInstanceOf(ComputeCancelledError);
     expect(Date.now() - started).toBeLessThan(20_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
   });
 });

@@ -12,10 +12,19 @@ type WorkerMessage =
   | { type: "result"; result: unknown }
   | { type: "error"; message: string };
 
+/** What the caller posts to a compute thread: the task and the flag that asks it to stop. */
+export interface ComputeRequest {
+  task: ComputeTask;
+  /** Int32Array over a SharedArrayBuffer; element 0 becomes 1 when the caller cancels. */
+  cancel: Int32Array;
+}
+
 /**
  * Runs one analysis task in a worker thread so the job's process stays responsive: heartbeats keep flowing
- * (a UMAP of many points blocks its thread for longer than a job may stay silent) and a cancel ends the work at
- * once by terminating the thread. The task's typed arrays are transferred, not copied: callers hand them over.
+ * (a UMAP of many points blocks its thread for longer than a job may stay silent). A cancel settles the promise at
+ * once and raises a shared flag that the thread checks at every progress step, so it stops at the next one; it is
+ * never terminated mid-computation, because terminating a thread inside a native call (the HNSW index) aborts the
+ * whole process. The task's typed arrays are transferred, not copied: callers hand them over.
  */
 export function runInComputeThread<T extends ComputeTask>(
   task: T,
@@ -24,26 +33,34 @@ export function runInComputeThread<T extends ComputeTask>(
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(new ComputeCancelledError("cancelled"));
     const worker = startComputeWorker();
+    const cancel = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
     let isSettled = false;
     const settle = (outcome: () => void) => {
       if (isSettled) return;
       isSettled = true;
       options.signal?.removeEventListener("abort", onAbort);
-      void worker.terminate();
       outcome();
     };
-    const onAbort = () => settle(() => reject(new ComputeCancelledError("cancelled")));
+    const onAbort = () => {
+      Atomics.store(cancel, 0, 1);
+      settle(() => reject(new ComputeCancelledError("cancelled")));
+    };
     options.signal?.addEventListener("abort", onAbort, { once: true });
     worker.on("message", (message: WorkerMessage) => {
-      if (message.type === "progress") options.onProgress?.(message.fraction);
-      else if (message.type === "result") settle(() => resolve(message.result as ComputeResult<T>));
+      if (message.type === "progress") {
+        if (!isSettled) options.onProgress?.(message.fraction);
+        return;
+      }
+      // The thread has finished (result, error or acknowledged cancel) and sits idle: ending it now is safe.
+      void worker.terminate();
+      if (message.type === "result") settle(() => resolve(message.result as ComputeResult<T>));
       else settle(() => reject(new Error(message.message)));
     });
     worker.on("error", (error) => settle(() => reject(error)));
     worker.on("exit", (code) =>
       settle(() => reject(new Error(`the compute thread exited (code ${code}) before finishing`))),
     );
-    worker.postMessage(task, transferablesOf(task));
+    worker.postMessage({ task, cancel } satisfies ComputeRequest, transferablesOf(task));
   });
 }
 
