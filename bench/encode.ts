@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { answerTask, encodeImages, type LoadedModel, loadModel, preprocessImage } from "~/lib/engine";
+import { median } from "./median";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const MODEL_DIR = path.join(ROOT, "models", "florence-vl-mini");
@@ -21,12 +22,6 @@ const REPEATS = 7;
 const ROUNDS = 3;
 const BATCH_SIZES = [1, 8] as const;
 const PROMPTS = ["<DETAILED_CAPTION>", "<OCR>", "<DENSE_REGION_CAPTION>"];
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
 
 async function timeIt(work: () => Promise<unknown>, repeats: number): Promise<number[]> {
   await work(); // warm-up: session initialisation and allocator growth are not part of steady state

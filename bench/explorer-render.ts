@@ -13,17 +13,12 @@ import { launchChromium } from "../tests/helpers/browser";
 import { dashboardEnv, startDashboard } from "../tests/helpers/dashboard-stack";
 import { ROOT } from "../tests/helpers/processes";
 import { routeSyntheticRun, SYNTHETIC_RUN_ID } from "../tests/helpers/synthetic-explorer-route";
+import { median } from "./median";
 
 const RESULTS = path.join(ROOT, "bench", "results", "explorer-render.json");
 const SIZES = [25_000, 50_000, 100_000, 200_000];
 const REPEATS = 3;
 const BLOBS = 8;
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
 
 /** One explorer visit: first render (navigation → drawn) and its drawing part (layouts received → drawn), ms. */
 async function explorerVisit(page: Page, url: string): Promise<{ firstRenderMs: number; drawMs: number }> {

@@ -14,6 +14,7 @@ import { ensureDataDir } from "~/server/store/data-dir";
 import { createDb } from "~/server/store/db";
 import { LocalFeatureStore } from "~/server/store/feature-store";
 import { applyMigrations } from "~/server/store/migrate";
+import { median } from "./median";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const RESULTS = path.join(ROOT, "bench", "results", "store.json");
@@ -30,8 +31,6 @@ const DIM = 128;
 const FILES = 400;
 const POOLED_IMAGES = 100_000;
 const REPEATS = 5;
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 function syntheticTensors(seed: number): Record<string, SafetensorsTensor> {
   const tensors: Record<string, SafetensorsTensor> = {};

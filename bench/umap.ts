@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { UMAP } from "umap-js";
 import { createPrng, projectionQuality, umapNeighbors, umapProject } from "~/lib/analysis";
 import type { Tensor } from "~/lib/tensor";
+import { median } from "./median";
 
 const { values: args } = parseArgs({
   options: {
@@ -44,14 +45,6 @@ function gaussianMixture(n: number, seed: number): Tensor<Float32Array> {
 
 function seconds(start: number): number {
   return (performance.now() - start) / 1000;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 function cpuSeconds(): number {

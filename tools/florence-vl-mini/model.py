@@ -15,7 +15,7 @@ All attention is written out explicitly so that probabilities can be returned an
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn as nn

@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 import math
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from common import (CAPTION_QUESTION, CHAT_TEMPLATE, MAX_NEW, TASK_NAMES, TASKS, generate_task, pixel_values,
+from common import (CAPTION_QUESTION, CHAT_TEMPLATE, MAX_NEW, TASKS, generate_task, lr_at, pixel_values,
                     prompt_ids)
 from model import NEG, FlorenceVL, count_params
-from scenes import QA_KINDS, dataset, make_scene
-from tokenizer import BOS_ID, EOS_ID, PAD_ID
+from scenes import dataset
+from tokenizer import BOS_ID, PAD_ID
 
 FUSION_ORDER = ("V", "caption", "ocr", "region")  # V then breadth features in prompt order
 VARIANTS = {  # name -> indices into FUSION_ORDER
@@ -27,78 +26,21 @@ VARIANTS = {  # name -> indices into FUSION_ORDER
 MAX_ANSWER = 8
 
 
-def lr_at(step, total, peak, warmup):
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    t = (step - warmup) / max(1, total - warmup)
-    return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t)))
-
-
 # ----------------------------------------------------------------------------- phase 2b: stage 1, second cycle
 
 
 def phase_stage1b(work, P, tok, cfg, model, dev, log):
     """Second cosine cycle of stage 1 (warm restart, fresh AdamW) on the scenes after those of the first cycle."""
-    from train import gaussian_table, seq_loss, task_batch
+    from train import train_cycle
 
     if P["stage1b_steps"] <= 0:
         return
-    final, ckpt = work / "stage1b.pt", work / "stage1b-ckpt.pt"
     settings = {k: P[k] for k in ("seed", "stage1_steps", "batch1", "lr1", "warmup1", "loc_sigma",
                                   "stage1b_steps", "lr1b", "warmup1b")}
     settings["config"] = cfg.to_dict()
-    if final.exists():
-        state = torch.load(final, map_location=dev)
-        if state["settings"] == settings:
-            model.load_state_dict(state["model"])
-            log("stage 1b: loaded cached result")
-            return
     torch.manual_seed(P["seed"] + 10)
-    opt = torch.optim.AdamW(model.parameters(), lr=P["lr1b"], betas=(0.9, 0.98), weight_decay=0.01)
-    start = 0
-    if ckpt.exists():
-        state = torch.load(ckpt, map_location=dev)
-        if state["settings"] == settings:
-            model.load_state_dict(state["model"])
-            opt.load_state_dict(state["opt"])
-            start = state["step"]
-            log(f"stage 1b: resuming at step {start}")
-    prompts = {t: torch.tensor([prompt_ids(tok, t)], device=dev) for t in TASKS}
-    gauss = gaussian_table(P["loc_sigma"], dev)
-    B, steps, offset = P["batch1"], P["stage1b_steps"], P["stage1_steps"]
-    t_last, hist = time.time(), []
-    model.train()
-    for step in range(start, steps):
-        scenes = [make_scene((offset + step) * B + i, "train") for i in range(B)]
-        px = pixel_values([s.image for s in scenes]).to(dev)
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps, P["lr1b"], P["warmup1b"])
-        V, _ = model.vision(px)
-        losses = []
-        for task in TASKS:
-            x, mask = model.encoder_inputs(V, prompts[task].expand(B, -1))
-            h, _ = model.encode(x, mask)
-            dec_in, labels = task_batch(tok, scenes, task, dev)
-            logits, _, _, _ = model.decode(model.embed_tokens(dec_in), h, mask)
-            losses.append(seq_loss(logits, labels, cfg.loc_offset, gauss))
-        loss = sum(losses)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        hist.append([float(v) for v in losses])
-        if (step + 1) % 20 == 0 or step + 1 == steps:
-            n = len(hist)
-            avg = [sum(h[i] for h in hist) / n for i in range(3)]
-            log(f"stage 1b step {step + 1}/{steps} loss caption {avg[0]:.4f} ocr {avg[1]:.4f} region {avg[2]:.4f} "
-                f"lr {opt.param_groups[0]['lr']:.2e} {(time.time() - t_last) / n:.2f} s/step")
-            t_last, hist = time.time(), []
-        if (step + 1) % 200 == 0 and step + 1 < steps:
-            torch.save({"settings": settings, "model": model.state_dict(), "opt": opt.state_dict(), "step": step + 1}, ckpt)
-    model.eval()
-    torch.save({"settings": settings, "model": model.state_dict()}, final)
-    if ckpt.exists():
-        ckpt.unlink()
+    train_cycle("stage 1b", work / "stage1b.pt", work / "stage1b-ckpt.pt", settings, model, tok, dev, P,
+                steps=P["stage1b_steps"], lr=P["lr1b"], warmup=P["warmup1b"], scene_offset=P["stage1_steps"])
 
 
 # ----------------------------------------------------------------------------- phase 3: stage-1 eval

@@ -26,8 +26,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # 2 threads on a shared 2-core box: do not spin
 
 import argparse  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -36,13 +34,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 
-from common import (TASKS, TASK_NAMES, DECODER_START_ID, pad, pixel_values, prompt_ids, setup_torch,  # noqa: E402
+from common import (TASKS, DECODER_START_ID, lr_at, pad, pixel_values, prompt_ids, setup_torch,  # noqa: E402
                     task_target)
 from model import Florence2, FVLConfig, count_params  # noqa: E402
 from scenes import corpus_texts, make_scene  # noqa: E402
-from tokenizer import PAD_ID, Tokenizer, train_bpe  # noqa: E402
+from tokenizer import Tokenizer, train_bpe  # noqa: E402
 
 REPO = HERE.parent.parent
 T0 = time.time()
@@ -72,13 +69,6 @@ PRESETS = {
 
 def log(msg: str) -> None:
     print(f"[{time.time() - T0:8.1f}s] {msg}", flush=True)
-
-
-def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    t = (step - warmup) / max(1, total - warmup)
-    return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
 # ----------------------------------------------------------------------------- phase 1: tokenizer
@@ -130,39 +120,46 @@ def gaussian_table(sigma: float, dev) -> torch.Tensor:
 
 
 def phase_stage1(work: Path, P: dict, tok: Tokenizer, cfg: FVLConfig, dev) -> Florence2:
-    final = work / "stage1.pt"
     settings = {k: P[k] for k in ("seed", "stage1_steps", "batch1", "lr1", "warmup1", "loc_sigma")}
     settings["config"] = cfg.to_dict()
     torch.manual_seed(P["seed"])
     model = Florence2(cfg).to(dev)
+    log(f"stage 1: {count_params(model)} parameters (vision {count_params(model.vision)})")
+    train_cycle("stage 1", work / "stage1.pt", work / "stage1-ckpt.pt", settings, model, tok, dev, P,
+                steps=P["stage1_steps"], lr=P["lr1"], warmup=P["warmup1"], scene_offset=0)
+    return model
+
+
+def train_cycle(name: str, final: Path, ckpt: Path, settings: dict, model: Florence2, tok: Tokenizer, dev, P: dict,
+                steps: int, lr: float, warmup: int, scene_offset: int) -> None:
+    """One cosine cycle of stage-1 training (fresh AdamW) on the training scenes from step `scene_offset` on:
+    every image with all three tasks. `final` caches the result and `ckpt` (every 200 steps) lets an interrupted
+    cycle resume; both are used only when their settings match."""
     if final.exists():
         state = torch.load(final, map_location=dev)
         if state["settings"] == settings:
             model.load_state_dict(state["model"])
-            log("stage 1: loaded cached result")
-            return model
-    log(f"stage 1: {count_params(model)} parameters (vision {count_params(model.vision)})")
-    opt = torch.optim.AdamW(model.parameters(), lr=P["lr1"], betas=(0.9, 0.98), weight_decay=0.01)
+            log(f"{name}: loaded cached result")
+            return
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
     start = 0
-    ckpt = work / "stage1-ckpt.pt"
     if ckpt.exists():
         state = torch.load(ckpt, map_location=dev)
         if state["settings"] == settings:
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["opt"])
             start = state["step"]
-            log(f"stage 1: resuming at step {start}")
+            log(f"{name}: resuming at step {start}")
     prompts = {t: torch.tensor([prompt_ids(tok, t)], device=dev) for t in TASKS}
-    loc0 = cfg.loc_offset
     gauss = gaussian_table(P["loc_sigma"], dev)
-    B, steps = P["batch1"], P["stage1_steps"]
+    B = P["batch1"]
     t_last, hist = time.time(), []
     model.train()
     for step in range(start, steps):
-        scenes = [make_scene(step * B + i, "train") for i in range(B)]
+        scenes = [make_scene((scene_offset + step) * B + i, "train") for i in range(B)]
         px = pixel_values([s.image for s in scenes]).to(dev)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps, P["lr1"], P["warmup1"])
+            g["lr"] = lr_at(step, steps, lr, warmup)
         V, _ = model.vision(px)
         losses = []
         for task in TASKS:
@@ -170,7 +167,7 @@ def phase_stage1(work: Path, P: dict, tok: Tokenizer, cfg: FVLConfig, dev) -> Fl
             h, _ = model.encode(x, mask)
             dec_in, labels = task_batch(tok, scenes, task, dev)
             logits, _, _, _ = model.decode(model.embed_tokens(dec_in), h, mask)
-            losses.append(seq_loss(logits, labels, loc0, gauss))
+            losses.append(seq_loss(logits, labels, model.cfg.loc_offset, gauss))
         loss = sum(losses)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -180,9 +177,8 @@ def phase_stage1(work: Path, P: dict, tok: Tokenizer, cfg: FVLConfig, dev) -> Fl
         if (step + 1) % 20 == 0 or step + 1 == steps:
             n = len(hist)
             avg = [sum(h[i] for h in hist) / n for i in range(3)]
-            rate = (time.time() - t_last) / n
-            log(f"stage 1 step {step + 1}/{steps} loss caption {avg[0]:.4f} ocr {avg[1]:.4f} region {avg[2]:.4f} "
-                f"lr {opt.param_groups[0]['lr']:.2e} {rate:.2f} s/step")
+            log(f"{name} step {step + 1}/{steps} loss caption {avg[0]:.4f} ocr {avg[1]:.4f} region {avg[2]:.4f} "
+                f"lr {opt.param_groups[0]['lr']:.2e} {(time.time() - t_last) / n:.2f} s/step")
             t_last, hist = time.time(), []
         if (step + 1) % 200 == 0 and step + 1 < steps:
             torch.save({"settings": settings, "model": model.state_dict(), "opt": opt.state_dict(), "step": step + 1}, ckpt)
@@ -190,7 +186,6 @@ def phase_stage1(work: Path, P: dict, tok: Tokenizer, cfg: FVLConfig, dev) -> Fl
     torch.save({"settings": settings, "model": model.state_dict()}, final)
     if ckpt.exists():
         ckpt.unlink()
-    return model
 
 
 # ----------------------------------------------------------------------------- main
