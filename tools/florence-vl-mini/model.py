@@ -1,8 +1,9 @@
 """Florence-VL-mini: a small Florence-VL (Florence-2 vision + BART-style encoder-decoder, DBFusion, small LM).
 
 Mirrors the structure of Florence-VL at toy scale:
-  * DaViT-like tower, 4 stages (grids 48/24/12/12 at 192 px), depthwise-conv blocks in stages 1-2,
-    DaViT's spatial-window + channel-group attention blocks in stages 3-4.
+  * DaViT-like tower, 4 stages (grids 48/24/12/12 at 192 px): a two-convolution stem, residual conv blocks
+    in stages 1-2, DaViT's spatial-window + channel-group attention blocks in stages 3-4, and a linear
+    pixel-patch shortcut into the last stage (colour).
   * Florence-2 `_encode_image`: stage-4 grid + learned 2-D position embedding, token 0 = spatial mean,
     then image projection + LayerNorm -> V [B, 145, d].
   * BART-style encoder-decoder (learned positions, layernorm_embedding, tied output embedding;
@@ -27,10 +28,10 @@ NEG = -1e9  # additive mask value (finite so that fully-masked rows stay NaN-fre
 @dataclass
 class FVLConfig:
     image_size: int = 192
-    stem_kernel: int = 7
-    stem_stride: int = 4
+    stem_stride: int = 4  # two 3x3 stride-2 convolutions
+    stem_hidden: int = 24
     vision_dims: tuple = (32, 64, 128, 128)
-    vision_depths: tuple = (1, 1, 1, 1)  # DaViT "pairs" per stage (conv block in stages 1-2)
+    vision_depths: tuple = (2, 2, 1, 1)  # residual conv blocks in stages 1-2, DaViT "pairs" in stages 3-4
     vision_heads: tuple = (0, 0, 4, 4)
     vision_windows: tuple = (0, 0, 6, 12)
     vision_strides: tuple = (1, 2, 2, 1)  # downsample before stage i (stage 1 = stem)
@@ -88,20 +89,28 @@ class Mlp(nn.Module):
         return self.fc2(F.gelu(self.fc1(x)))
 
 
-class ConvBlock(nn.Module):
-    """Stages 1-2: DaViT ConvPosEnc (depthwise conv) + LN + MLP."""
+class ConvStem(nn.Module):
+    """Patch embedding at stride 4: conv3x3/2 - GELU - conv3x3/2 (DaViT follows it with a LayerNorm)."""
 
-    def __init__(self, dim, kernel=7, mlp_ratio=2):
+    def __init__(self, hidden, dim):
         super().__init__()
-        self.dw = nn.Conv2d(dim, dim, kernel, padding=kernel // 2, groups=dim)
-        self.norm = nn.LayerNorm(dim)
-        self.mlp = Mlp(dim, dim * mlp_ratio)
+        self.conv1 = nn.Conv2d(3, hidden, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(hidden, dim, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        return self.conv2(F.gelu(self.conv1(x)))
+
+
+class ResBlock(nn.Module):
+    """Stages 1-2: residual block conv3x3 - GELU - conv3x3 (edges, corners and strokes at high resolution)."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.conv1 = nn.Conv2d(dim, dim, 3, padding=1)
+        self.conv2 = nn.Conv2d(dim, dim, 3, padding=1)
 
     def forward(self, x):  # [B, C, H, W]
-        x = x + self.dw(x)
-        y = x.permute(0, 2, 3, 1)
-        y = y + self.mlp(self.norm(y))
-        return y.permute(0, 3, 1, 2)
+        return x + self.conv2(F.gelu(self.conv1(x)))
 
 
 class WindowAttention(nn.Module):
@@ -181,7 +190,8 @@ class DaViT(nn.Module):
     def __init__(self, cfg: FVLConfig):
         super().__init__()
         dims = cfg.vision_dims
-        self.stem = nn.Conv2d(3, dims[0], cfg.stem_kernel, stride=cfg.stem_stride, padding=cfg.stem_kernel // 2)
+        assert cfg.stem_stride == 4, "the stem is two stride-2 convolutions"
+        self.stem = ConvStem(cfg.stem_hidden, dims[0])
         self.stem_norm = nn.LayerNorm(dims[0])
         self.down_norms = nn.ModuleList()
         self.downs = nn.ModuleList()
@@ -195,11 +205,16 @@ class DaViT(nn.Module):
             blocks = []
             for _ in range(cfg.vision_depths[i]):
                 if cfg.vision_heads[i] == 0:
-                    blocks.append(ConvBlock(dims[i]))
+                    blocks.append(ResBlock(dims[i]))
                 else:
                     blocks.append(DaViTBlock(dims[i], cfg.vision_heads[i], cfg.vision_windows[i]))
             self.stages.append(nn.Sequential(*blocks))
         self.norm = nn.LayerNorm(dims[-1])  # DaViT's final norm (Florence-2 `norms`)
+        # Pixel shortcut: a linear patch embedding of the input at the last grid, added before the final norm.
+        # Without it the conv stages trade colour away for edges early in training and the decoder ends up
+        # naming one colour for every object; with it colour reaches V directly.
+        patch = cfg.image_size // cfg.grids[-1]
+        self.pixel_patch = nn.Conv2d(3, dims[-1], patch, stride=patch)
 
     def forward(self, pixel_values):
         x = layer_norm_2d(self.stem_norm, self.stem(pixel_values))
@@ -209,7 +224,7 @@ class DaViT(nn.Module):
                 x = self.downs[i - 1](layer_norm_2d(self.down_norms[i - 1], x))
             x = self.stages[i](x)
             outs.append(x)
-        outs[-1] = layer_norm_2d(self.norm, x)
+        outs[-1] = layer_norm_2d(self.norm, x + self.pixel_patch(pixel_values))
         return outs  # 4 x [B, C_i, H_i, W_i] (stage 4 after the final norm)
 
 

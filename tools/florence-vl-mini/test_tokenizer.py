@@ -1,4 +1,4 @@
-"""Checks of the byte-level BPE: round trip, whole-word tokens, added tokens, json round trip."""
+"""Checks of the byte-level BPE: round trip, spelled words / whole template words, added tokens, json round trip."""
 
 import tempfile
 import unittest
@@ -17,9 +17,15 @@ class TokenizerTest(unittest.TestCase):
             for text in (scene.caption, S.region_target(scene), scene.ocr, *(q.question for q in scene.qa)):
                 self.assertEqual(self.tok.decode_task(self.tok.encode(text)), text)
 
-    def test_words_are_single_tokens(self) -> None:
+    def test_rendered_words_are_spelled_template_words_are_whole(self) -> None:
+        # BPE never sees the rendered words, so a word is one token only where the templates spell it too
+        # ("word" in "What word is written ..."); colours, shapes and positions are single tokens.
+        templates = " ".join(S.corpus_texts(500))
         for word in S.WORDS:
-            self.assertEqual(len(self.tok.encode(word, add_special_tokens=False)), 1)
+            for text in (word, " " + word):
+                if len(self.tok.encode(text, add_special_tokens=False)) == 1:
+                    self.assertIn(text, templates)
+        for word in (*S.COLOURS, *S.SHAPES, "left", "right", "top", "bottom", "center"):
             self.assertEqual(len(self.tok.encode(" " + word, add_special_tokens=False)), 1)
 
     def test_special_ids_and_added_tokens(self) -> None:
