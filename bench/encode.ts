@@ -150,6 +150,7 @@ async function main(): Promise<void> {
   const best = (rates: Record<string, number>) => Math.max(...Object.values(rates));
   const imagesPerS = median(rounds.map((r) => best(r.lens)));
   const torchImagesPerS = median(rounds.map((r) => best(r.torch.images_per_s)));
+  const gemmGflops = median(rounds.map((r) => r.torch.gemm_gflops));
   const last = rounds.at(-1)?.torch;
   if (last === undefined) throw new Error("no rounds");
   const result = {
@@ -171,10 +172,9 @@ async function main(): Promise<void> {
       }),
     ),
     rounds: rounds.map((r) => ({ lens: r.lens, torch: r.torch.images_per_s })),
-    gemm_gflops: median(rounds.map((r) => r.torch.gemm_gflops)),
+    gemm_gflops: gemmGflops,
     model_gflop_per_image: last.model_gflop_per_image,
-    percent_of_peak:
-      (100 * imagesPerS * last.model_gflop_per_image) / median(rounds.map((r) => r.torch.gemm_gflops)),
+    percent_of_peak: (100 * imagesPerS * last.model_gflop_per_image) / gemmGflops,
     answer_tokens_per_s_cache: cache,
     answer_tokens_per_s_nocache: noCache,
     settings: {

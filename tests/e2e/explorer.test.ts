@@ -111,23 +111,26 @@ async function lassoLeftHalfOf(
   // The view is fitted to the points, so some lie left of the centre line and some right of it, whatever the
   // layout: a lasso around the left half selects some points but never all of them.
   const inset = 4;
-  const corners: [number, number][] = [
-    [box.x + box.width / 2, box.y + inset],
-    [box.x + box.width / 2, box.y + box.height - inset],
-    [box.x + inset, box.y + box.height - inset],
-    [box.x + inset, box.y + inset],
+  const left = box.x + inset;
+  const middle = box.x + box.width / 2;
+  const top = box.y + inset;
+  const bottom = box.y + box.height - inset;
+  // The loop's sides, each from one corner to the next: top edge, centre line, bottom edge, left edge.
+  const sides: [number, number, number, number][] = [
+    [left, top, middle, top],
+    [middle, top, middle, bottom],
+    [middle, bottom, left, bottom],
+    [left, bottom, left, top],
   ];
-  const [start] = corners.slice(-1);
-  await page.mouse.move(start![0], start![1]);
+  const movesPerSide = LASSO_MOVES / sides.length;
+  await page.mouse.move(left, top);
   await page.mouse.down();
   const started = Date.now();
-  for (let step = 1; step <= LASSO_MOVES; step++) {
-    const t = (step / LASSO_MOVES) * corners.length; // position along the perimeter, in sides
-    const side = Math.min(Math.floor(t), corners.length - 1);
-    const from = corners[(side + corners.length - 1) % corners.length]!;
-    const to = corners[side]!;
-    const f = t - side;
-    await page.mouse.move(from[0] + (to[0] - from[0]) * f, from[1] + (to[1] - from[1]) * f);
+  for (const [x0, y0, x1, y1] of sides) {
+    for (let step = 1; step <= movesPerSide; step++) {
+      const f = step / movesPerSide;
+      await page.mouse.move(x0 + (x1 - x0) * f, y0 + (y1 - y0) * f);
+    }
   }
   const moveMs = (Date.now() - started) / LASSO_MOVES;
   await page.mouse.up();

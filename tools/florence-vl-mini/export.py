@@ -283,7 +283,8 @@ def hf_config(cfg, tok):
     vision = {
         "model_type": "davit", "image_size": cfg.image_size, "dim_embed": list(cfg.vision_dims),
         "depths": list(cfg.vision_depths), "num_heads": list(cfg.vision_heads), "window_size": list(cfg.vision_windows),
-        "patch_size": [3], "patch_stride": [cfg.stem_stride], "stem": "conv3x3/2-gelu-conv3x3/2", "stage_strides": list(cfg.vision_strides),
+        "patch_size": [3], "patch_stride": [cfg.stem_stride], "stem": "conv3x3/2-gelu-conv3x3/2",
+        "stage_strides": list(cfg.vision_strides),
         "stage_grids": list(cfg.grids), "projection_dim": cfg.d_model, "image_pos_embed": "learned_abs_2d",
         "image_feature_source": ["spatial_avg_pool", "last_frame"],
     }
@@ -604,20 +605,20 @@ def limitations_text(m, t, missed):
         return "## Limitations\nA toy: it knows coloured shapes and single words on 192x192 images, nothing else.\n"
     by = m.get("qa_acc_by_type", {})
     weakest = ", ".join(f"{k} {v:.2f}" for k, v in sorted(by.items(), key=lambda kv: kv[1])[:2])
-    reading = ""
+    causes = ""
     if m["ocr_exact"] < 0.80:
-        reading = (f"The rendered word is the weak point: OCR exact {m['ocr_exact']:.2f}, text questions "
-                   f"{by.get('text', float('nan')):.2f}; the caption's text sentence and the word's region label depend on "
-                   "reading it too, so caption_exact and region_label_acc are capped by it. What was measured about it, "
-                   "and the next levers, are in `tools/florence-vl-mini/README.md` (recipe notes).\n")
+        causes = (f"The rendered word is the weak point: OCR exact {m['ocr_exact']:.2f}, text questions "
+                  f"{by.get('text', float('nan')):.2f}; the caption's text sentence and the word's region label depend on "
+                  "reading it too, so caption_exact and region_label_acc are capped by it. What was measured about it, "
+                  "and the next levers, are in `tools/florence-vl-mini/README.md` (recipe notes).\n")
     if m["qa_acc"] < 0.85 and m["caption_object_f1"] >= 0.90:
-        reading += (f"Stage 2 ({t['stage2_steps']} steps × {t['batch2']} images) is the other: the Florence-2 part names the "
-                    f"colour and shape of every object (caption object F1 {m['caption_object_f1']:.2f}) but the language "
-                    f"model answers colour questions at {by.get('colour', float('nan')):.2f}; a longer stage 2 is the lever.\n")
+        causes += (f"Stage 2 ({t['stage2_steps']} steps × {t['batch2']} images) is the other: the Florence-2 part names the "
+                   f"colour and shape of every object (caption object F1 {m['caption_object_f1']:.2f}) but the language "
+                   f"model answers colour questions at {by.get('colour', float('nan')):.2f}; a longer stage 2 is the lever.\n")
     return f"""## Limitations (why the bars are missed)
 This run does not reach every quality bar ({", ".join(missed)}). Stage 1 saw {t['stage1_steps'] * t['batch1']} images;
 the weakest question types are {weakest}.
-{reading}"""
+{causes}"""
 
 
 def readme_text(cfg, metrics, ablation, training, sizes):

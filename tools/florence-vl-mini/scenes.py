@@ -403,7 +403,7 @@ def corpus_texts(n_scenes: int = 3000) -> list[str]:
     classify 200 whole-word tokens (which a small model does not learn in the CPU budget)."""
     texts: list[str] = list(PROMPTS.values())
     for scene in dataset("train", n_scenes):
-        cut = re.compile(rf"\b{scene.text}\b") if scene.text else None
+        cut = re.compile(rf"\b{re.escape(scene.text)}\b") if scene.text else None
         for text in [scene.caption, *(label for label, _ in scene.regions), *(f"{q.question} {q.answer}" for q in scene.qa)]:
             texts.append(cut.sub("", text) if cut else text)
     # Every (colour, shape) pair, including the held-out ones, in each template.
