@@ -595,7 +595,11 @@ def stage1_text(t):
     minutes = t.get("phase_seconds", {}).get("stage1_seconds", 0) / 60
     return (f"{n} steps × batch {t['batch1']} fresh training scenes ({n * t['batch1']} images, each seen once), every image "
             f"with all three tasks (teacher forcing, sum of the three losses; for `<loc_N>` targets half of the target "
-            f"mass is a Gaussian over neighbouring bins, σ={t['loc_sigma']}), AdamW lr {t['lr1']} (warm-up "
+            f"mass is a Gaussian over neighbouring bins, σ={t['loc_sigma']}), plus an auxiliary text-cell loss: a linear "
+            f"head on V's grid tokens predicts which letters lie in each cell and whether it holds text (binary "
+            f"cross-entropy; weight {t['cells_w']} for the first {t['cells_hold']:.0%} of the steps, then a ramp down to "
+            f"{t['cells_w_end']}; the head is used in training only). Without it OCR stays at 0: the tower drops the text "
+            f"while it learns the objects. AdamW lr {t['lr1']} (warm-up "
             f"{t['warmup1']} steps, cosine to 5%), gradient clipping 1.0; on the CPU two data-parallel single-threaded "
             f"ranks (gradients averaged) with half of each batch. {minutes:.0f} min.")
 

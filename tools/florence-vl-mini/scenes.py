@@ -117,6 +117,7 @@ class Scene:
     objects: tuple[SceneObject, ...]  # canonical order
     text: str | None
     text_box: Box | None
+    letter_boxes: tuple[Box, ...]  # ink box of each letter of the text, in reading order (empty without text)
     caption: str
     ocr: str  # "" when the image has no text
     regions: tuple[tuple[str, Box], ...]  # objects in canonical order, then the text
@@ -267,6 +268,17 @@ def _place_text(rng: random.Random) -> tuple[str, int, tuple[int, int], Box]:
             return word, size, (ox, oy), box
 
 
+def _letter_boxes(word: str, size: int, origin: tuple[int, int]) -> tuple[Box, ...]:
+    """Ink box of each letter: the letter's own glyph box placed at its pen position (advance of the prefix)."""
+    font = _font(size)
+    boxes = []
+    for k, letter in enumerate(word):
+        pen = origin[0] + font.getlength(word[:k])
+        left, top, right, bottom = font.getbbox(letter)
+        boxes.append((int(round(pen + left)), origin[1] + top, int(round(pen + right)), origin[1] + bottom))
+    return tuple(boxes)
+
+
 def _place_objects(rng: random.Random, pairs: list[tuple[str, str]], taken: list[Box]) -> list[SceneObject] | None:
     objects: list[SceneObject] = []
     for colour, shape in pairs:
@@ -384,6 +396,7 @@ def make_scene(index: int, split: str) -> Scene:
         objects=objects,
         text=text,
         text_box=text_box,
+        letter_boxes=_letter_boxes(text, font_size, origin) if text is not None else (),
         caption=_caption(objects, text, text_box),
         ocr=text or "",
         regions=regions,

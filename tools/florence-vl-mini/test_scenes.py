@@ -30,6 +30,21 @@ class ScenesTest(unittest.TestCase):
                 self.assertEqual(centres, sorted(centres))
                 self.assertEqual({q.kind for q in scene.qa} >= {"count", "text", "yesno"}, True)
 
+    def test_letter_boxes_lie_in_the_text_box_in_reading_order(self) -> None:
+        scenes = S.dataset("train", 40)
+        with_text = [s for s in scenes if s.text is not None]
+        self.assertGreater(len(with_text), 10)
+        for scene in with_text:
+            self.assertEqual(len(scene.letter_boxes), len(scene.text))
+            x1, y1, x2, y2 = scene.text_box
+            for a, b in zip(scene.letter_boxes, scene.letter_boxes[1:]):
+                self.assertLess(a[0], b[0])
+            for lx1, ly1, lx2, ly2 in scene.letter_boxes:
+                self.assertTrue(x1 - 1 <= lx1 < lx2 <= x2 + 1 and y1 <= ly1 < ly2 <= y2)
+            self.assertLessEqual(abs(scene.letter_boxes[0][0] - x1), 1)
+            self.assertLessEqual(abs(scene.letter_boxes[-1][2] - x2), 1)
+        self.assertTrue(all(s.letter_boxes == () for s in scenes if s.text is None))
+
     def test_region_round_trip(self) -> None:
         scene = S.make_scene(3, "train")
         parsed = S.parse_regions(S.region_target(scene), S.IMAGE_SIZE, S.IMAGE_SIZE)

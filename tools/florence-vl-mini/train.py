@@ -8,8 +8,9 @@ Phases (each is cached in --work and skipped when its result exists with the sam
 interrupted run resumes; a fresh --work reproduces everything from scratch):
   1. tokenizer     byte-level BPE on the scene corpus
   2. stage 1       Florence-2 part (vision tower, encoder, decoder) on <DETAILED_CAPTION>, <OCR>,
-                   <DENSE_REGION_CAPTION> for every image of every batch (teacher forcing), one cosine
-                   schedule; on CPU two data-parallel single-threaded ranks
+                   <DENSE_REGION_CAPTION> for every image of every batch (teacher forcing), plus an
+                   auxiliary text-cell loss (letters per cell of V's grid) that is strong early and weak
+                   later, one cosine schedule; on CPU two data-parallel single-threaded ranks
   3. eval 1        greedy generation on the test and compositional splits
   4. features      frozen V and V'caption/V'ocr/V'region for the stage-2 images
   5. stage 2       projector + LM on QA and captions, vision frozen, for the full fusion and 4 ablations
@@ -33,12 +34,14 @@ from pathlib import Path  # noqa: E402
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 from common import (TASKS, DECODER_START_ID, lr_at, pad, pixel_values, prompt_ids, setup_torch,  # noqa: E402
                     task_target)
 from model import Florence2, FVLConfig, count_params  # noqa: E402
-from scenes import corpus_texts, make_scene  # noqa: E402
+from scenes import IMAGE_SIZE, corpus_texts, make_scene  # noqa: E402
 from tokenizer import Tokenizer, train_bpe  # noqa: E402
 
 REPO = HERE.parent.parent
@@ -50,7 +53,8 @@ T0 = time.time()
 PRESETS = {
     "full": dict(
         seed=0, bpe_vocab=4000,
-        stage1_steps=2200, batch1=64, lr1=1e-3, warmup1=100, loc_sigma=4.0,
+        stage1_steps=2600, batch1=64, lr1=1e-3, warmup1=100, loc_sigma=4.0,
+        cells_w=1.0, cells_w_end=0.1, cells_hold=0.3,
         stage2_images=6000, stage2_steps=400, batch2=32, lr2=1.5e-3, warmup2=25,
         align_steps=300, align_batch=64, align_train_images=2000,
         n_test=500, n_comp=500, n_fixtures=8,
@@ -58,6 +62,7 @@ PRESETS = {
     "smoke": dict(
         seed=0, bpe_vocab=4000,
         stage1_steps=3, batch1=4, lr1=1.5e-3, warmup1=1, loc_sigma=4.0,
+        cells_w=1.0, cells_w_end=0.1, cells_hold=0.3,
         stage2_images=8, stage2_steps=2, batch2=4, lr2=1e-3, warmup2=1,
         align_steps=2, align_batch=4, align_train_images=8,
         n_test=4, n_comp=2, n_fixtures=2,
@@ -95,6 +100,32 @@ def task_batch(tok, scenes, task, dev):
     return pad(dec_in).to(dev), pad(labels, -100).to(dev)
 
 
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+CELL_OVERLAP = 4  # pixels a letter must cover inside a cell, in both directions, to count as in that cell
+
+
+def text_cell_targets(scenes, grid: int) -> torch.Tensor:
+    """[B, grid*grid, 27] targets of the auxiliary text-cell loss: which letters a-z lie in each cell of the
+    last grid (row-major, like V's tokens), and whether the cell holds any text at all."""
+    cell = IMAGE_SIZE // grid
+    out = np.zeros((len(scenes), grid, grid, len(LETTERS) + 1), np.float32)
+    for b, scene in enumerate(scenes):
+        for letter, (x1, y1, x2, y2) in zip(scene.text or "", scene.letter_boxes):
+            rows = [r for r in range(grid) if min(y2, (r + 1) * cell) - max(y1, r * cell) >= CELL_OVERLAP]
+            cols = [c for c in range(grid) if min(x2, (c + 1) * cell) - max(x1, c * cell) >= CELL_OVERLAP]
+            for r in rows:
+                for c in cols:
+                    out[b, r, c, LETTERS.index(letter)] = out[b, r, c, -1] = 1.0
+    return torch.from_numpy(out.reshape(len(scenes), grid * grid, -1))
+
+
+def cells_weight(P: dict, step: int) -> float:
+    """Weight of the text-cell loss: cells_w for the first cells_hold of stage 1, then a linear ramp over a fifth
+    of it down to cells_w_end (reading is bootstrapped early; objects get the tower back afterwards)."""
+    t = (step / P["stage1_steps"] - P["cells_hold"]) / 0.2
+    return P["cells_w"] + (P["cells_w_end"] - P["cells_w"]) * min(max(t, 0.0), 1.0)
+
+
 def seq_loss(logits, labels, loc0: int, gauss: torch.Tensor):
     """Cross-entropy; for <loc_N> targets half of the mass is spread as a Gaussian over neighbouring bins."""
     logp = torch.log_softmax(logits.float(), dim=-1)
@@ -119,23 +150,30 @@ def gaussian_table(sigma: float, dev) -> torch.Tensor:
 
 
 class Stage1Objective(torch.nn.Module):
-    """Stage-1 loss of a batch as a module call (so DistributedDataParallel can wrap it): the vision tower once,
-    then the encoder and decoder for each of the three tasks with teacher forcing."""
+    """Stage-1 losses of a batch as a module call (so DistributedDataParallel can wrap it): the vision tower once,
+    then the encoder and decoder for each of the three tasks with teacher forcing, and the auxiliary text-cell
+    loss of a linear head on V's grid tokens (training only; not part of the exported model).
+
+    Without the auxiliary loss the encoder-decoder never learns to read: the tower drops the text while it
+    learns the objects (text presence is linearly decodable from the trained V at chance level only), so the
+    decoders' cross-attention has nothing to find and OCR stays at 0."""
 
     def __init__(self, model: Florence2, prompts: dict, gauss: torch.Tensor):
         super().__init__()
         self.model, self.prompts, self.gauss = model, prompts, gauss
+        self.text_head = torch.nn.Linear(model.cfg.d_model, len(LETTERS) + 1)
 
-    def forward(self, px, batches):
+    def forward(self, px, batches, cells):
         m = self.model
         V, _ = m.vision(px)
+        cell_loss = F.binary_cross_entropy_with_logits(self.text_head(V[:, 1:]), cells, reduction="none")
         losses = []
         for task, (dec_in, labels) in zip(TASKS, batches):
             x, mask = m.encoder_inputs(V, self.prompts[task].expand(V.shape[0], -1))
             h, _ = m.encode(x, mask)
             logits, _, _, _ = m.decode(m.embed_tokens(dec_in), h, mask)
             losses.append(seq_loss(logits, labels, m.cfg.loc_offset, self.gauss))
-        return losses
+        return losses + [cell_loss.sum(-1).mean()]
 
 
 def stage1_world(dev) -> int:
@@ -145,7 +183,8 @@ def stage1_world(dev) -> int:
 
 
 def stage1_settings(P: dict, cfg: FVLConfig, world: int) -> dict:
-    settings = {k: P[k] for k in ("seed", "stage1_steps", "batch1", "lr1", "warmup1", "loc_sigma")}
+    settings = {k: P[k] for k in ("seed", "stage1_steps", "batch1", "lr1", "warmup1", "loc_sigma", "cells_w",
+                                  "cells_w_end", "cells_hold")}
     settings["config"] = cfg.to_dict()
     settings["world"] = world
     return settings
@@ -189,18 +228,19 @@ def stage1_rank(rank: int, world: int, work: Path, P: dict, tok: Tokenizer, cfg:
         dist.init_process_group("gloo", rank=rank, world_size=world)
     torch.manual_seed(P["seed"])
     model = Florence2(cfg).to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=P["lr1"], betas=(0.9, 0.98), weight_decay=0.01)
+    prompts = {t: torch.tensor([prompt_ids(tok, t)], device=dev) for t in TASKS}
+    objective = Stage1Objective(model, prompts, gaussian_table(P["loc_sigma"], dev)).to(dev)
+    opt = torch.optim.AdamW(objective.parameters(), lr=P["lr1"], betas=(0.9, 0.98), weight_decay=0.01)
     start, ckpt = 0, work / "stage1-ckpt.pt"
     if ckpt.exists():
         state = torch.load(ckpt, map_location=dev)
         if state["settings"] == settings:
-            model.load_state_dict(state["model"])
+            objective.load_state_dict(state["objective"])
             opt.load_state_dict(state["opt"])
             start = state["step"]
             if rank == 0:
                 log(f"stage 1: resuming at step {start}")
-    prompts = {t: torch.tensor([prompt_ids(tok, t)], device=dev) for t in TASKS}
-    net = Stage1Objective(model, prompts, gaussian_table(P["loc_sigma"], dev))
+    net = objective
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(net)
     B, steps = P["batch1"], P["stage1_steps"]
@@ -212,24 +252,27 @@ def stage1_rank(rank: int, world: int, work: Path, P: dict, tok: Tokenizer, cfg:
         px = pixel_values([s.image for s in scenes]).to(dev)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, steps, P["lr1"], P["warmup1"])
-        losses = net(px, [task_batch(tok, scenes, task, dev) for task in TASKS])
+        losses = net(px, [task_batch(tok, scenes, task, dev) for task in TASKS],
+                     text_cell_targets(scenes, cfg.grids[-1]).to(dev))
         opt.zero_grad(set_to_none=True)
-        sum(losses).backward()
+        (sum(losses[:3]) + cells_weight(P, step) * losses[3]).backward()
         # a non-finite gradient (identical on every rank after the all-reduce) skips the step instead of
         # turning the weights into NaN
-        if torch.isfinite(torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)):
+        if torch.isfinite(torch.nn.utils.clip_grad_norm_(objective.parameters(), 1.0)):
             opt.step()
         elif rank == 0:
             log(f"stage 1 step {step + 1}: non-finite gradient, step skipped")
         hist.append([float(v) for v in losses])
         if rank == 0 and ((step + 1) % 20 == 0 or step + 1 == steps):
             n = len(hist)
-            avg = [sum(h[i] for h in hist) / n for i in range(3)]
+            avg = [sum(h[i] for h in hist) / n for i in range(4)]
             log(f"stage 1 step {step + 1}/{steps} loss caption {avg[0]:.4f} ocr {avg[1]:.4f} region {avg[2]:.4f} "
+                f"text cells {avg[3]:.4f} (weight {cells_weight(P, step):.2f}) "
                 f"lr {opt.param_groups[0]['lr']:.2e} {(time.time() - t_last) / n:.2f} s/step")
             t_last, hist = time.time(), []
         if rank == 0 and (step + 1) % 200 == 0 and step + 1 < steps:
-            torch.save({"settings": settings, "model": model.state_dict(), "opt": opt.state_dict(), "step": step + 1}, ckpt)
+            torch.save({"settings": settings, "objective": objective.state_dict(), "opt": opt.state_dict(),
+                        "step": step + 1}, ckpt)
     if rank == 0:
         torch.save({"settings": settings, "model": model.state_dict()}, work / "stage1.pt")
         if ckpt.exists():
