@@ -682,7 +682,8 @@ One command, CPU, fixed seeds, 2 cores (`/usr/bin/python3 tools/florence-vl-mini
 - **Stage 2** (projector + LM, vision side frozen; features cached once): {t['stage2_steps']} steps × batch {t['batch2']} images
   from {t['stage2_images']} training scenes; each image's questions and its caption ("{CAPTION_QUESTION}") are packed as independent
   single-turn segments sharing the image prefix (block-diagonal mask = separate single-turn examples); loss on answer
-  tokens and `<|end|>`. AdamW lr {t['lr2']}. Repeated for 4 ablations (on the CPU two variants at a time, one thread each). {t.get('stage2_seconds', 0) / 60:.0f} min for all five.
+  tokens and `<|end|>`, each turn weighted equally (a token's weight is 1 / its answer's length, so the one-word
+  answers are not drowned by the caption's tokens). AdamW lr {t['lr2']}. Repeated for 4 ablations (on the CPU two variants at a time, one thread each). {t.get('stage2_seconds', 0) / 60:.0f} min for all five.
 - Phase times (s): {json.dumps(t.get('phase_seconds', {}))}.
 - Parameters: {t['params']}. Size on disk: {sizes['model_mb']:.1f} MB (this folder).
 

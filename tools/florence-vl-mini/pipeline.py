@@ -125,7 +125,9 @@ def image_qas(scene, with_caption=True):
 def build_batch(chat, scenes, n_visual, dev):
     """Packed batch: per image the shared prefix (with visual slots) then every QA turn as its own segment
     that sees only the prefix and itself -> identical to separate single-turn sequences, prefix computed once.
-    Returns ids (visual slots = PAD), visual slot mask, additive mask, positions, label ids (-100 = no loss)."""
+    Returns ids (visual slots = PAD), visual slot mask, additive mask, positions, label ids (-100 = no loss) and
+    loss weights (1 / answer length on a turn's answer tokens: every turn counts the same, so the one-word answers
+    are not drowned by the caption's forty tokens)."""
     P = len(chat.prefix_ids) - 1 + n_visual
     rows = []
     for s in scenes:
@@ -133,6 +135,7 @@ def build_batch(chat, scenes, n_visual, dev):
         seg = [0] * len(ids)
         pos = list(range(len(ids)))
         labels = [-100] * len(ids)
+        weights = [0.0] * len(ids)
         for j, (q, a) in enumerate(image_qas(s)):
             toks, n_ans = chat.segment(q, a)
             lab = [-100] * len(toks)
@@ -143,25 +146,28 @@ def build_batch(chat, scenes, n_visual, dev):
             seg += [j + 1] * len(toks)
             pos += list(range(P, P + len(toks)))
             labels += lab
-        rows.append((ids, seg, pos, labels))
+            weights += [1.0 / n_ans if v != -100 else 0.0 for v in lab]
+        rows.append((ids, seg, pos, labels, weights))
     L = max(len(r[0]) for r in rows)
     B = len(rows)
     ids = torch.full((B, L), PAD_ID, dtype=torch.long)
     seg = torch.full((B, L), -1, dtype=torch.long)
     pos = torch.zeros((B, L), dtype=torch.long)
     labels = torch.full((B, L), -100, dtype=torch.long)
-    for b, (i_, s_, p_, l_) in enumerate(rows):
+    weights = torch.zeros((B, L))
+    for b, (i_, s_, p_, l_, w_) in enumerate(rows):
         n = len(i_)
         ids[b, :n] = torch.tensor(i_)
         seg[b, :n] = torch.tensor(s_)
         pos[b, :n] = torch.tensor(p_)
         labels[b, :n] = torch.tensor(l_)
+        weights[b, :n] = torch.tensor(w_)
     q = torch.arange(L)
     causal = q[None, :] <= q[:, None]  # [L(q), L(k)]
     sk, sq = seg[:, None, :], seg[:, :, None]
     allowed = causal[None] & ((sk == 0) | (sk == sq)) & (sk >= 0)
     mask = (~allowed).float()[:, None] * NEG
-    return ids.to(dev), mask.to(dev), pos.to(dev), labels.to(dev)
+    return ids.to(dev), mask.to(dev), pos.to(dev), labels.to(dev), weights.to(dev)
 
 
 def lm_inputs(vl, fused, ids, chat, n_visual):
@@ -195,13 +201,13 @@ def train_stage2(P, cfg, tok, chat, feats, scenes, idx, dev, log, name):
         cursor += B
         for gr in opt.param_groups:
             gr["lr"] = lr_at(step, steps, P["lr2"], P["warmup2"])
-        ids, mask, pos, labels = build_batch(chat, [scenes[i] for i in bidx], n_visual, dev)
+        ids, mask, pos, labels, weights = build_batch(chat, [scenes[i] for i in bidx], n_visual, dev)
         fused = select(feats[bidx], idx).to(dev)
         x = lm_inputs(vl, fused, ids, chat, n_visual)
         hidden, _, _ = vl.lm(x, mask, pos)
         sel = labels != -100
-        logits = vl.lm.logits(hidden[sel])
-        loss = F.cross_entropy(logits, labels[sel])
+        token_loss = F.cross_entropy(vl.lm.logits(hidden[sel]), labels[sel], reduction="none")
+        loss = (token_loss * weights[sel]).sum() / weights[sel].sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(vl.parameters(), 1.0)
