@@ -221,6 +221,7 @@ def stage1_rank(rank: int, world: int, work: Path, P: dict, tok: Tokenizer, cfg:
     """One data-parallel rank of stage 1: every step, rank r trains on its share of the step's scenes; gradients are
     averaged across ranks. Rank 0 logs and writes checkpoints (every 200 steps) and stage1.pt."""
     dev = torch.device(device)
+    parent = os.getppid()  # the training command; a rank stops when it is gone instead of running on as an orphan
     if world > 1:
         import torch.distributed as dist
 
@@ -248,6 +249,8 @@ def stage1_rank(rank: int, world: int, work: Path, P: dict, tok: Tokenizer, cfg:
     t_last, hist = time.time(), []
     model.train()
     for step in range(start, steps):
+        if world > 1 and os.getppid() != parent:
+            raise SystemExit(f"stage 1 rank {rank}: the training command is gone; the last checkpoint is kept")
         scenes = [make_scene(step * B + rank * share + i, "train") for i in range(share)]
         px = pixel_values([s.image for s in scenes]).to(dev)
         for g in opt.param_groups:
