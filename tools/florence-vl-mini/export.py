@@ -615,10 +615,16 @@ def limitations_text(m, t, missed):
                   f"{by.get('text', float('nan')):.2f}; the caption's text sentence and the word's region label depend on "
                   "reading it too, so caption_exact and region_label_acc are capped by it. What was measured about it, "
                   "and the next levers, are in `tools/florence-vl-mini/README.md` (recipe notes).\n")
+    if m["region_label_acc"] < 0.90 and m["ocr_exact"] >= 0.80:
+        causes += (f"Region labels ({m['region_label_acc']:.2f}) miss for the same reason as the caption's objects (object "
+                   f"F1 {m['caption_object_f1']:.2f}): a colour or shape is sometimes named wrong; the word itself is read "
+                   f"(OCR exact {m['ocr_exact']:.2f}). More stage-1 steps are the lever.\n")
     if m["qa_acc"] < 0.85 and m["caption_object_f1"] >= 0.90:
-        causes += (f"Stage 2 ({t['stage2_steps']} steps × {t['batch2']} images) is the other: the Florence-2 part names the "
-                   f"colour and shape of every object (caption object F1 {m['caption_object_f1']:.2f}) but the language "
-                   f"model answers colour questions at {by.get('colour', float('nan')):.2f}; a longer stage 2 is the lever.\n")
+        causes += (f"Stage 2 ({t['stage2_steps']} steps × {t['batch2']} images) is the largest gap: the Florence-2 part "
+                   f"names the objects (caption object F1 {m['caption_object_f1']:.2f}) and reads the word (OCR exact "
+                   f"{m['ocr_exact']:.2f}), but the language model answers colour questions at "
+                   f"{by.get('colour', float('nan')):.2f} and text questions at {by.get('text', float('nan')):.2f}; a "
+                   "longer stage 2 is the next thing to try.\n")
     return f"""## Limitations (why the bars are missed)
 This run does not reach every quality bar ({", ".join(missed)}). Stage 1 saw {t['stage1_steps'] * t['batch1']} images;
 the weakest question types are {weakest}.
