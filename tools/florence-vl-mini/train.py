@@ -154,9 +154,9 @@ class Stage1Objective(torch.nn.Module):
     then the encoder and decoder for each of the three tasks with teacher forcing, and the auxiliary text-cell
     loss of a linear head on V's grid tokens (training only; not part of the exported model).
 
-    Without the auxiliary loss the encoder-decoder never learns to read: the tower drops the text while it
-    learns the objects (text presence is linearly decodable from the trained V at chance level only), so the
-    decoders' cross-attention has nothing to find and OCR stays at 0."""
+    Without the auxiliary loss the encoder-decoder did not learn to read in this budget: the tower drops the text
+    while it learns the objects (a linear probe finds text presence in the trained V at 0.56-0.63, chance 0.5), so
+    the decoders' cross-attention has nothing to find and OCR stays at 0."""
 
     def __init__(self, model: Florence2, prompts: dict, gauss: torch.Tensor):
         super().__init__()
