@@ -18,7 +18,6 @@ decoder keys/values are extended and the past encoder keys/values are used as gi
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
 import math
@@ -30,7 +29,7 @@ import torch
 import torch.nn as nn
 
 from common import (CAPTION_QUESTION, CHAT_TEMPLATE, DECODER_START_ID, IMAGE_MEAN, IMAGE_STD, MAX_NEW, TASK_NAMES,
-                    TASKS, generate_task, pixel_values, prompt_ids)
+                    TASKS, generate_task, pixel_values, prompt_ids, sha256)
 from scenes import IMAGE_SIZE, PROMPTS, parse_regions
 from tokenizer import BOS_ID, EOS_ID, PAD_ID
 
@@ -256,14 +255,6 @@ def graph_signatures(folder: Path) -> dict:
         m = onnx.load(str(p), load_external_data=False)
         res[f"onnx/{p.name}"] = {"inputs": sig(m.graph.input), "outputs": sig(m.graph.output), "opset": OPSET}
     return res
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # ----------------------------------------------------------------------------- configs

@@ -27,6 +27,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # 2 threads on a shared 2-core box: do not spin
 
 import argparse  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -39,7 +41,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from common import (TASKS, DECODER_START_ID, lr_at, pad, pixel_values, prompt_ids, setup_torch,  # noqa: E402
-                    task_target)
+                    sha256, task_target)
 from model import Florence2, FVLConfig, count_params  # noqa: E402
 from scenes import IMAGE_SIZE, corpus_texts, make_scene  # noqa: E402
 from tokenizer import Tokenizer, train_bpe  # noqa: E402
@@ -78,10 +80,15 @@ def log(msg: str) -> None:
 
 
 def phase_tokenizer(work: Path, P: dict) -> Tokenizer:
-    path = work / "tokenizer.json"
-    if not path.exists():
-        tok = train_bpe(corpus_texts(), P["bpe_vocab"])
+    """BPE on the scene corpus, cached with the corpus and vocabulary size it was trained on (a tokenizer.json that
+    another corpus left in a reused --work folder is retrained, not silently taken)."""
+    path, stamp = work / "tokenizer.json", work / "tokenizer-settings.json"
+    corpus = corpus_texts()
+    settings = {"bpe_vocab": P["bpe_vocab"], "corpus_sha256": hashlib.sha256("\n".join(corpus).encode()).hexdigest()}
+    if not (path.exists() and stamp.exists() and json.loads(stamp.read_text()) == {**settings, "sha256": sha256(path)}):
+        tok = train_bpe(corpus, P["bpe_vocab"])
         tok.save(path)
+        stamp.write_text(json.dumps({**settings, "sha256": sha256(path)}))
         log(f"tokenizer: {tok.vocab_size} ids ({len(tok.vocab)} BPE + {len(tok.added_tokens)} added)")
     return Tokenizer.load(path)
 
@@ -182,18 +189,19 @@ def stage1_world(dev) -> int:
     return 2 if dev.type == "cpu" and (os.cpu_count() or 1) >= 2 else 1
 
 
-def stage1_settings(P: dict, cfg: FVLConfig, world: int) -> dict:
+def stage1_settings(P: dict, cfg: FVLConfig, world: int, tok_path: Path) -> dict:
     settings = {k: P[k] for k in ("seed", "stage1_steps", "batch1", "lr1", "warmup1", "loc_sigma", "cells_w",
                                   "cells_w_end", "cells_hold")}
     settings["config"] = cfg.to_dict()
     settings["world"] = world
+    settings["tokenizer_sha256"] = sha256(tok_path)
     return settings
 
 
 def phase_stage1(work: Path, P: dict, tok: Tokenizer, cfg: FVLConfig, dev) -> Florence2:
     final = work / "stage1.pt"
     world = stage1_world(dev)
-    settings = stage1_settings(P, cfg, world)
+    settings = stage1_settings(P, cfg, world, work / "tokenizer.json")
     model = Florence2(cfg).to(dev)
     if final.exists() and torch.load(final, map_location="cpu")["settings"] == settings:
         log("stage 1: loaded cached result")
