@@ -4,11 +4,11 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/processes";
 
-describe("tools/florence-vl-mini Python unit tests (scenes, tokenizer, metrics, text cells)", () => {
+describe("tools/florence-vl-mini Python unit tests (every test_*.py)", () => {
   it("pass under Debian's python3", { timeout: 120_000 }, async () => {
     const { stderr } = await promisify(execFile)(
       "/usr/bin/python3",
-      ["-m", "unittest", "test_scenes", "test_tokenizer", "test_metrics", "test_text_cells"],
+      ["-m", "unittest", "discover", "-p", "test_*.py"],
       {
         cwd: path.join(ROOT, "tools", "florence-vl-mini"),
         env: { ...process.env, OPENBLAS_NUM_THREADS: "1" },
