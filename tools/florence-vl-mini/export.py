@@ -613,9 +613,7 @@ def limitations_text(m, t, missed):
     if m["qa_acc"] < 0.85 and m["caption_object_f1"] >= 0.90:
         causes += (f"Stage 2 ({t['stage2_steps']} steps × {t['batch2']} images) is the largest gap: the Florence-2 part "
                    f"names the objects (caption object F1 {m['caption_object_f1']:.2f}) and reads the word (OCR exact "
-                   f"{m['ocr_exact']:.2f}), but the language model answers colour questions at "
-                   f"{by.get('colour', float('nan')):.2f} and text questions at {by.get('text', float('nan')):.2f}; a "
-                   "longer stage 2 is the next thing to try.\n")
+                   f"{m['ocr_exact']:.2f}), but the language model answers at {weakest}.\n")
     return f"""## Limitations (why the bars are missed)
 This run does not reach every quality bar ({", ".join(missed)}). Stage 1 saw {t['stage1_steps'] * t['batch1']} images;
 the weakest question types are {weakest}.
@@ -677,10 +675,13 @@ LM: stop at `<|end|>`).
 One command, CPU, fixed seeds, 2 cores (`/usr/bin/python3 tools/florence-vl-mini/train.py`; `--smoke` for CI):
 - **Stage 1** (Florence-2 part): {stage1_text(t)}
 - **Stage 2** (projector + LM, vision side frozen; features cached once): {t['stage2_steps']} steps × batch {t['batch2']} images
-  from {t['stage2_images']} training scenes; each image's questions and its caption ("{CAPTION_QUESTION}") are packed as independent
-  single-turn segments sharing the image prefix (block-diagonal mask = separate single-turn examples); loss on answer
-  tokens and `<|end|>`, each turn weighted equally (a token's weight is 1 / its answer's length, so the one-word
-  answers are not drowned by the caption's tokens). AdamW lr {t['lr2']}. Repeated for 4 ablations (on the CPU two variants at a time, one thread each). {t.get('stage2_seconds', 0) / 60:.0f} min for all five.
+  from {t['stage2_images']} training scenes. Each image brings every question the generator can ask about it (a colour,
+  shape and position question per unambiguous object, count, text, "yes" for each object and as many "no"s for absent
+  seen pairs, about 11 turns) and its caption ("{CAPTION_QUESTION}"), each a single-turn sequence continuing the image's
+  prefix (the prefix runs once; the turns attend to its keys and values); loss on answer tokens and `<|end|>`, each
+  turn weighted equally (a token's weight is 1 / its answer's length, so the one-word answers are not drowned by the
+  caption's tokens). AdamW lr {t['lr2']}. The five ablation variants are trained the same way at {t['ablation_steps']}
+  steps each (on the CPU two jobs at a time, one thread each); {t.get('stage2_seconds', 0) / 60:.0f} min for all six jobs.
 - Phase times (s): {json.dumps(t.get('phase_seconds', {}))}.
 - Parameters: {t['params']}. Size on disk: {sizes['model_mb']:.1f} MB (this folder).
 
@@ -693,7 +694,7 @@ QA accuracy by type (test): {qa_types}.
 
 {bars_line}
 
-## Depth-breadth ablation (stage 2 retrained per variant, identical settings)
+## Depth-breadth ablation (stage 2 retrained per variant, identical settings, {s['steps']} steps each; the exported model is the full fusion at {t['stage2_steps']} steps)
 {head}
 {sep}
 {chr(10).join(arows)}
@@ -723,7 +724,7 @@ def folder_size(folder: Path) -> int:
 
 
 def export_everything(args, P, preset, out, work, tok, cfg, model, vl, chat, metrics, ablation, times, splits, eval1,
-                      results, feats, dev, log):
+                      feats, dev, log):
     import copy
 
     from model import count_params
@@ -747,7 +748,7 @@ def export_everything(args, P, preset, out, work, tok, cfg, model, vl, chat, met
     # the same weights in PyTorch, for the baseline of `npm run bench:encode`
     (out / "pytorch").mkdir(exist_ok=True)
     shutil.copyfile(work / "stage1.pt", out / "pytorch" / "stage1.pt")
-    shutil.copyfile(work / "stage2-full.pt", out / "pytorch" / "stage2-full.pt")
+    torch.save(vl_cpu.state_dict(), out / "pytorch" / "stage2-full.pt")
     if stock.exists():
         shutil.rmtree(stock)
     write_common(stock, tok, cfg)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import time
 
 import torch
@@ -12,7 +13,7 @@ import torch.nn.functional as F
 from common import (CAPTION_QUESTION, CHAT_TEMPLATE, MAX_NEW, TASKS, generate_task, lr_at, pixel_values,
                     prompt_ids)
 from model import NEG, FlorenceVL, count_params
-from scenes import dataset
+from scenes import all_questions, dataset
 from tokenizer import BOS_ID, PAD_ID
 
 FUSION_ORDER = ("V", "caption", "ocr", "region")  # V then breadth features in prompt order
@@ -23,7 +24,15 @@ VARIANTS = {  # name -> indices into FUSION_ORDER
     "no_ocr": (0, 1, 3),
     "no_region": (0, 1, 2),
 }
+SHIPPED = "model"  # the stage-2 job whose weights are exported: the full fusion at stage2_steps
 MAX_ANSWER = 8
+
+
+def stage2_jobs(P):
+    """name -> (fused sources, steps): the shipped model, then every ablation variant at ablation_steps (with a
+    "full" row of its own, so the variants are compared at equal steps)."""
+    return {SHIPPED: (VARIANTS["full"], P["stage2_steps"]),
+            **{name: (idx, P["ablation_steps"]) for name, idx in VARIANTS.items()}}
 
 
 # ----------------------------------------------------------------------------- phase 3: stage-1 eval
@@ -115,59 +124,64 @@ class Chat:
         return q + a, len(a)
 
 
-def image_qas(scene, with_caption=True):
-    qa = [(q.question, q.answer) for q in scene.qa]
-    if with_caption:
-        qa.append((CAPTION_QUESTION, scene.caption))
-    return qa
+def training_turns(scene, rng):
+    """Stage 2's turns for one training image: every question about it (yes/no balanced with `rng`) and the caption."""
+    return [(q.question, q.answer) for q in all_questions(scene, "train", rng)] + [(CAPTION_QUESTION, scene.caption)]
 
 
-def build_batch(chat, scenes, n_visual, dev):
-    """Packed batch: per image the shared prefix (with visual slots) then every QA turn as its own segment
-    that sees only the prefix and itself -> identical to separate single-turn sequences, prefix computed once.
-    Returns ids (visual slots = PAD), visual slot mask, additive mask, positions, label ids (-100 = no loss) and
-    loss weights (1 / answer length on a turn's answer tokens: every turn counts the same, so the one-word answers
-    are not drowned by the caption's forty tokens)."""
-    P = len(chat.prefix_ids) - 1 + n_visual
-    rows = []
-    for s in scenes:
-        ids = chat.prefix_ids[:chat.image_index] + [PAD_ID] * n_visual + chat.prefix_ids[chat.image_index + 1:]
-        seg = [0] * len(ids)
-        pos = list(range(len(ids)))
-        labels = [-100] * len(ids)
-        weights = [0.0] * len(ids)
-        for j, (q, a) in enumerate(image_qas(s)):
+TURN_BUCKET = 16  # turns are padded to a multiple of this many tokens and run in one group per padded length
+
+
+def build_batch(chat, turns, n_visual, dev):
+    """Stage-2 batch: per image (`turns`: its (question, answer) pairs) the shared prefix with its visual slots, and
+    every turn as its own sequence that continues that prefix: identical to separate single-turn sequences, with the
+    prefix computed once.  Turns are grouped by padded length (the caption does not pad the one-word answers).
+    Returns the prefix ids [B, Lp] (visual slots = PAD) and per group: turn ids [N, Lt], the image of each turn [N],
+    label ids (-100 = no loss) and loss weights (1 / answer length on a turn's answer tokens: every turn counts
+    the same, so the one-word answers are not drowned by the caption's forty tokens)."""
+    prefix = chat.prefix_ids[:chat.image_index] + [PAD_ID] * n_visual + chat.prefix_ids[chat.image_index + 1:]
+    by_length = {}
+    for image, image_turns in enumerate(turns):
+        for q, a in image_turns:
             toks, n_ans = chat.segment(q, a)
-            lab = [-100] * len(toks)
-            # token t predicts t+1: the answer tokens are the last n_ans of the segment
-            for t in range(len(toks) - n_ans - 1, len(toks) - 1):
-                lab[t] = toks[t + 1]
-            ids += toks
-            seg += [j + 1] * len(toks)
-            pos += list(range(P, P + len(toks)))
-            labels += lab
-            weights += [1.0 / n_ans if v != -100 else 0.0 for v in lab]
-        rows.append((ids, seg, pos, labels, weights))
-    L = max(len(r[0]) for r in rows)
-    B = len(rows)
-    ids = torch.full((B, L), PAD_ID, dtype=torch.long)
-    seg = torch.full((B, L), -1, dtype=torch.long)
-    pos = torch.zeros((B, L), dtype=torch.long)
-    labels = torch.full((B, L), -100, dtype=torch.long)
-    weights = torch.zeros((B, L))
-    for b, (i_, s_, p_, l_, w_) in enumerate(rows):
-        n = len(i_)
-        ids[b, :n] = torch.tensor(i_)
-        seg[b, :n] = torch.tensor(s_)
-        pos[b, :n] = torch.tensor(p_)
-        labels[b, :n] = torch.tensor(l_)
-        weights[b, :n] = torch.tensor(w_)
-    q = torch.arange(L)
-    causal = q[None, :] <= q[:, None]  # [L(q), L(k)]
-    sk, sq = seg[:, None, :], seg[:, :, None]
-    allowed = causal[None] & ((sk == 0) | (sk == sq)) & (sk >= 0)
-    mask = (~allowed).float()[:, None] * NEG
-    return ids.to(dev), mask.to(dev), pos.to(dev), labels.to(dev), weights.to(dev)
+            # token t predicts t+1: the answer tokens are the last n_ans of the turn
+            labels = [-100] * (len(toks) - n_ans - 1) + toks[len(toks) - n_ans:] + [-100]
+            padded = -(-len(toks) // TURN_BUCKET) * TURN_BUCKET
+            by_length.setdefault(padded, []).append((image, toks, labels, 1.0 / n_ans))
+    groups = []
+    for L, rows in sorted(by_length.items()):
+        ids = torch.full((len(rows), L), PAD_ID, dtype=torch.long)
+        labels = torch.full((len(rows), L), -100, dtype=torch.long)
+        for r, (_, toks, lab, _) in enumerate(rows):
+            ids[r, :len(toks)] = torch.tensor(toks)
+            labels[r, :len(lab)] = torch.tensor(lab)
+        weights = (labels != -100) * torch.tensor([w for *_, w in rows])[:, None]
+        image = torch.tensor([r[0] for r in rows])
+        groups.append((ids.to(dev), image.to(dev), labels.to(dev), weights.to(dev)))
+    return torch.tensor([prefix] * len(turns), device=dev), groups
+
+
+def turn_logits(vl, fused, prefix_ids, groups, chat):
+    """Forward pass of a `build_batch` batch: the prefix once, then each group of turns on the prefix's keys and
+    values.  Returns the logits, labels and weights of the labelled tokens."""
+    dev, n_visual = prefix_ids.device, fused.shape[1]
+    x = lm_inputs(vl, fused, prefix_ids, chat, n_visual)
+    Lp = x.shape[1]
+    positions = torch.arange(Lp, device=dev)
+    causal = (positions[None, :] > positions[:, None]).float() * NEG
+    _, past, _ = vl.lm(x, causal[None, None], positions[None])
+    logits, labels, weights = [], [], []
+    for ids, image, lab, w in groups:
+        Lt = ids.shape[1]
+        t = torch.arange(Lt, device=dev)
+        mask = torch.cat([torch.zeros(Lt, Lp, device=dev), (t[None, :] > t[:, None]).float() * NEG], dim=1)
+        kv = [(k[image], v[image]) for k, v in past]
+        hidden, _, _ = vl.lm(vl.lm.embed_tokens(ids), mask[None, None], (Lp + t)[None], kv)
+        sel = lab != -100
+        logits.append(vl.lm.logits(hidden[sel]))
+        labels.append(lab[sel])
+        weights.append(w[sel])
+    return torch.cat(logits), torch.cat(labels), torch.cat(weights)
 
 
 def lm_inputs(vl, fused, ids, chat, n_visual):
@@ -184,12 +198,13 @@ def select(feats, idx):
     return f.reshape(f.shape[0], f.shape[1], -1)
 
 
-def train_stage2(P, cfg, tok, chat, feats, scenes, idx, dev, log, name):
+def train_stage2(P, cfg, tok, chat, feats, scenes, idx, steps, dev, log, name):
     torch.manual_seed(P["seed"] + 1)
     vl = FlorenceVL(cfg, len(idx)).to(dev)
     opt = torch.optim.AdamW(vl.parameters(), lr=P["lr2"], betas=(0.9, 0.98), weight_decay=0.01)
     g = torch.Generator().manual_seed(P["seed"] + 2)
-    N, B, steps = feats.shape[0], P["batch2"], P["stage2_steps"]
+    rng = random.Random(P["seed"] + 4)
+    N, B = feats.shape[0], P["batch2"]
     n_visual = feats.shape[1]
     order = torch.randperm(N, generator=g)
     cursor, t_last, hist = 0, time.time(), []
@@ -201,13 +216,9 @@ def train_stage2(P, cfg, tok, chat, feats, scenes, idx, dev, log, name):
         cursor += B
         for gr in opt.param_groups:
             gr["lr"] = lr_at(step, steps, P["lr2"], P["warmup2"])
-        ids, mask, pos, labels, weights = build_batch(chat, [scenes[i] for i in bidx], n_visual, dev)
-        fused = select(feats[bidx], idx).to(dev)
-        x = lm_inputs(vl, fused, ids, chat, n_visual)
-        hidden, _, _ = vl.lm(x, mask, pos)
-        sel = labels != -100
-        token_loss = F.cross_entropy(vl.lm.logits(hidden[sel]), labels[sel], reduction="none")
-        loss = (token_loss * weights[sel]).sum() / weights[sel].sum()
+        prefix_ids, groups = build_batch(chat, [training_turns(scenes[i], rng) for i in bidx], n_visual, dev)
+        logits, labels, weights = turn_logits(vl, select(feats[bidx], idx).to(dev), prefix_ids, groups, chat)
+        loss = (F.cross_entropy(logits, labels, reduction="none") * weights).sum() / weights.sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(vl.parameters(), 1.0)
@@ -318,11 +329,12 @@ def alignment_loss(P, fv_train, ft_train, fv_test, ft_test):
     return sum(losses) / len(losses)
 
 
-def phase_stage2(work, P, cfg, tok, chat, feats, splits_scenes, dev, log, name, idx):
+def phase_stage2(work, P, cfg, tok, chat, feats, splits_scenes, dev, log, name):
     res_path, model_path = work / f"stage2-{name}.json", work / f"stage2-{name}.pt"
-    settings = {k: P[k] for k in ("seed", "stage2_images", "stage2_steps", "batch2", "lr2", "warmup2",
-                                  "align_steps", "align_batch", "align_train_images")}
-    settings["sources"] = [FUSION_ORDER[i] for i in idx]
+    idx, steps = stage2_jobs(P)[name]
+    settings = {k: P[k] for k in ("seed", "stage2_images", "batch2", "lr2", "warmup2", "align_steps", "align_batch",
+                                  "align_train_images")}
+    settings.update(steps=steps, sources=[FUSION_ORDER[i] for i in idx])
     if res_path.exists() and model_path.exists():
         res = json.loads(res_path.read_text())
         if res.get("settings") == settings:
@@ -331,11 +343,11 @@ def phase_stage2(work, P, cfg, tok, chat, feats, splits_scenes, dev, log, name, 
             vl.eval()
             return vl, res
     t = time.time()
-    vl = train_stage2(P, cfg, tok, chat, feats["train"], splits_scenes["train"], idx, dev, log, name)
+    vl = train_stage2(P, cfg, tok, chat, feats["train"], splits_scenes["train"], idx, steps, dev, log, name)
     t_train = time.time() - t
     res = {"settings": settings, "train_seconds": round(t_train, 1), "params": count_params(vl)}
     for split in ("test", "compositional"):
-        if split == "compositional" and name != "full":
+        if split == "compositional" and name != SHIPPED:
             continue
         answers = qa_answers(vl, chat, feats[split], splits_scenes[split], idx, dev)
         res[f"answers_{split}"] = answers
@@ -356,28 +368,28 @@ def stage2_splits(P):
             "compositional": dataset("compositional", P["n_comp"])}
 
 
-def stage2_variant_process(work, P, cfg, tok, name):
-    """One stage-2 variant in its own single-threaded process; its results land in the phase cache."""
+def stage2_job_process(work, P, cfg, tok, name):
+    """One stage-2 job in its own single-threaded process; its results land in the phase cache."""
     torch.set_num_threads(1)
     t0 = time.time()
     splits_scenes = stage2_splits(P)
     feats = {split: torch.load(work / f"features-{split}.pt") for split in splits_scenes}
 
     def log(msg):
-        print(f"[variant {name} +{time.time() - t0:7.1f}s] {msg}", flush=True)
+        print(f"[stage-2 job {name} +{time.time() - t0:7.1f}s] {msg}", flush=True)
 
     phase_stage2(work, P, cfg, tok, Chat(tok, cfg.n_image_tokens), feats, splits_scenes, torch.device("cpu"), log,
-                 name, VARIANTS[name])
+                 name)
 
 
-def train_variants_in_parallel(work, P, cfg, tok, workers=2):
-    """On CPU, the five stage-2 variants run as single-threaded processes side by side (the 2-core machine gets
-    nearly twice the throughput of one two-threaded process)."""
+def train_jobs_in_parallel(work, P, cfg, tok, workers=2):
+    """On CPU, the stage-2 jobs run as single-threaded processes side by side (the 2-core machine gets nearly twice
+    the throughput of one two-threaded process); the longest, the shipped model, starts first."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for future in [pool.submit(stage2_variant_process, work, P, cfg, tok, name) for name in VARIANTS]:
+        for future in [pool.submit(stage2_job_process, work, P, cfg, tok, name) for name in stage2_jobs(P)]:
             future.result()
 
 
@@ -412,12 +424,12 @@ def run_rest(args, P, preset, out, work, tok, cfg, model, dev, log, T0):
 
     t = time.time()
     if dev.type == "cpu":
-        train_variants_in_parallel(work, P, cfg, tok)
+        train_jobs_in_parallel(work, P, cfg, tok)
     results, models = {}, {}
-    for name, idx in VARIANTS.items():
-        models[name], results[name] = phase_stage2(work, P, cfg, tok, chat, feats, splits_scenes, dev, log, name, idx)
+    for name in stage2_jobs(P):
+        models[name], results[name] = phase_stage2(work, P, cfg, tok, chat, feats, splits_scenes, dev, log, name)
         times.setdefault(f"stage2_{name}_seconds", results[name]["seconds"])
-    times.setdefault("stage2_seconds", round(time.time() - t, 1))  # wall time of all five
+    times.setdefault("stage2_seconds", round(time.time() - t, 1))  # wall time of all jobs
     times_path.write_text(json.dumps(times))
 
     metrics = {}
@@ -425,7 +437,7 @@ def run_rest(args, P, preset, out, work, tok, cfg, model, dev, log, T0):
         scenes = splits[split]
         e1 = eval1[split]
         preds = [Prediction(caption=e1["<DETAILED_CAPTION>"][i], ocr=e1["<OCR>"][i],
-                            regions_text=e1["<DENSE_REGION_CAPTION>"][i], answers=results["full"][f"answers_{split}"][i])
+                            regions_text=e1["<DENSE_REGION_CAPTION>"][i], answers=results[SHIPPED][f"answers_{split}"][i])
                  for i in range(len(scenes))]
         m = evaluate(scenes, preds)
         if key is None:
@@ -439,12 +451,12 @@ def run_rest(args, P, preset, out, work, tok, cfg, model, dev, log, T0):
                           "alignment_loss": results[name]["alignment_loss"]}
     ablation["_settings"] = {"alignment_batch": P["align_batch"], "ln_batch": math.log(P["align_batch"]),
                              "alignment_steps": P["align_steps"], "alignment_train_images": P["align_train_images"],
-                             "test_images": P["n_test"], "stage2_steps": P["stage2_steps"]}
+                             "test_images": P["n_test"], "steps": P["ablation_steps"]}
     log("metrics: " + json.dumps({k: v for k, v in metrics.items() if k != "compositional"}))
     log("ablation: " + json.dumps({k: (v["qa_acc"], v["alignment_loss"]) for k, v in ablation.items() if k[0] != "_"}))
 
     t = time.time()
     export.export_everything(args=args, P=P, preset=preset, out=out, work=work, tok=tok, cfg=cfg, model=model,
-                             vl=models["full"], chat=chat, metrics=metrics, ablation=ablation, times=times,
-                             splits=splits, eval1=eval1, results=results, feats=feats, dev=dev, log=log)
+                             vl=models[SHIPPED], chat=chat, metrics=metrics, ablation=ablation, times=times,
+                             splits=splits, eval1=eval1, feats=feats, dev=dev, log=log)
     log(f"export done in {time.time() - t:.0f}s; total {time.time() - T0:.0f}s")

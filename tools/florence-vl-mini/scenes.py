@@ -322,39 +322,63 @@ def _caption(objects: tuple[SceneObject, ...], text: str | None, text_box: Box |
     return caption
 
 
+def _unique(objects: tuple[SceneObject, ...], key) -> list[SceneObject]:
+    """Objects that `key` (shape, colour or label) names unambiguously in this scene."""
+    keys = [key(o) for o in objects]
+    return [o for o in objects if keys.count(key(o)) == 1]
+
+
+def _subject_questions(objects: tuple[SceneObject, ...]):
+    """(unambiguous subjects, question about one) for the colour, shape and position kinds, in that order."""
+    return (
+        (_unique(objects, lambda o: o.shape), lambda o: QA("colour", f"What colour is the {o.shape}?", o.colour)),
+        (_unique(objects, lambda o: o.colour), lambda o: QA("shape", f"What shape is the {o.colour} object?", o.shape)),
+        (_unique(objects, lambda o: o.label), lambda o: QA("position", f"Where is the {o.label}?", _position(o.box))),
+    )
+
+
+def _count(objects: tuple[SceneObject, ...]) -> QA:
+    return QA("count", "How many objects are there?", str(len(objects)))
+
+
+def _text(text: str | None) -> QA:
+    return QA("text", "What word is written in the image?", text if text is not None else "none")
+
+
+def _yesno(colour: str, shape: str, answer: str) -> QA:
+    return QA("yesno", f"Is there {_article(f'{colour} {shape}')}?", answer)
+
+
+def _absent_pairs(split: str, objects: tuple[SceneObject, ...]) -> list[tuple[str, str]]:
+    """Subjects of "no" questions.  In train/test they come from seen pairs only, so held-out pairs are never
+    learned as "always absent"."""
+    labels = {o.label for o in objects}
+    pool = ALL_PAIRS if split == "compositional" else SEEN_PAIRS
+    return [p for p in pool if f"{p[0]} {p[1]}" not in labels]
+
+
 def _questions(rng: random.Random, split: str, objects: tuple[SceneObject, ...], text: str | None) -> tuple[QA, ...]:
     """One QA per kind (colour/shape/position only when an unambiguous subject exists)."""
-    shapes = [o.shape for o in objects]
-    colours = [o.colour for o in objects]
-    labels = [o.label for o in objects]
-    qa: list[QA] = []
-
-    unique_shape = [o for o in objects if shapes.count(o.shape) == 1]
-    if unique_shape:
-        o = rng.choice(unique_shape)
-        qa.append(QA("colour", f"What colour is the {o.shape}?", o.colour))
-    unique_colour = [o for o in objects if colours.count(o.colour) == 1]
-    if unique_colour:
-        o = rng.choice(unique_colour)
-        qa.append(QA("shape", f"What shape is the {o.colour} object?", o.shape))
-    qa.append(QA("count", "How many objects are there?", str(len(objects))))
-    unique_label = [o for o in objects if labels.count(o.label) == 1]
-    if unique_label:
-        o = rng.choice(unique_label)
-        qa.append(QA("position", f"Where is the {o.label}?", _position(o.box)))
-    qa.append(QA("text", "What word is written in the image?", text if text is not None else "none"))
-
-    # Balanced yes/no.  "No" subjects in train/test come from seen pairs only, so held-out pairs are
-    # never learned as "always absent".
-    if rng.random() < 0.5:
+    colour, shape, position = (ask(rng.choice(subjects)) if subjects else None
+                               for subjects, ask in _subject_questions(objects))
+    if rng.random() < 0.5:  # balanced yes/no
         o = rng.choice(objects)
-        colour, shape, answer = o.colour, o.shape, "yes"
+        yesno = _yesno(o.colour, o.shape, "yes")
     else:
-        pool = ALL_PAIRS if split == "compositional" else SEEN_PAIRS
-        colour, shape = rng.choice([p for p in pool if f"{p[0]} {p[1]}" not in labels])
-        answer = "no"
-    qa.append(QA("yesno", f"Is there {_article(f'{colour} {shape}')}?", answer))
-    return tuple(qa)
+        yesno = _yesno(*rng.choice(_absent_pairs(split, objects)), "no")
+    return tuple(q for q in (colour, shape, _count(objects), position, _text(text), yesno) if q is not None)
+
+
+def all_questions(scene: "Scene", split: str, rng: random.Random) -> tuple[QA, ...]:
+    """Every question `_questions` could have asked about the scene, with the yes/no kind balanced: "yes" for each
+    distinct label and as many "no"s drawn from the absent pairs with `rng`.  Stage 2 trains on these (the image's
+    visual tokens are paid for once, each extra turn costs a dozen tokens); `Scene.qa` stays the evaluation set."""
+    objects = scene.objects
+    colour, shape, position = ([ask(o) for o in subjects] for subjects, ask in _subject_questions(objects))
+    present = sorted({(o.colour, o.shape) for o in objects})
+    yes = [_yesno(c, s, "yes") for c, s in present]
+    no = [_yesno(c, s, "no") for c, s in rng.sample(_absent_pairs(split, objects), len(present))]
+    return (*colour, *shape, _count(objects), *position, _text(scene.text), *yes, *no)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Checks of the scene generator: determinism, disjoint splits, layout rules, target formats."""
 
+import random
 import unittest
 
 import numpy as np
@@ -8,6 +9,25 @@ import scenes as S
 
 
 class ScenesTest(unittest.TestCase):
+    def test_all_questions_cover_the_evaluation_set_with_balanced_yes_no(self) -> None:
+        rng = random.Random(0)
+        for scene in S.dataset("train", 200):
+            qa = S.all_questions(scene, "train", rng)
+            for q in scene.qa:
+                if q.answer != "no":  # the evaluation's "no" subject is one draw among the absent pairs
+                    self.assertIn(q, qa)
+            labels = {o.label for o in scene.objects}
+            yes = [q for q in qa if q.kind == "yesno" and q.answer == "yes"]
+            no = [q for q in qa if q.kind == "yesno" and q.answer == "no"]
+            self.assertEqual(len(yes), len(labels))
+            self.assertEqual(len(no), len(labels))
+            for q in no:
+                subject = q.question.removeprefix("Is there ").removesuffix("?").split(" ", 1)[1]
+                self.assertNotIn(subject, labels)
+                self.assertIn(tuple(subject.split(" ")), S.SEEN_PAIRS)
+            self.assertEqual(len({q.question for q in qa}), len(qa))
+            self.assertLessEqual({"count", "text", "yesno"}, {q.kind for q in qa})
+
     def test_deterministic_and_splits_differ(self) -> None:
         a, b = S.make_scene(7, "train"), S.make_scene(7, "train")
         self.assertEqual(a.caption, b.caption)
