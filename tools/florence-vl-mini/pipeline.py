@@ -405,8 +405,9 @@ def run_rest(args, P, preset, out, work, tok, cfg, model, dev, log, T0):
     P = dict(train.PRESETS[preset])  # the settings file as it is on disk (identical to P for a fresh run)
     times_path = work / "times.json"
     times = json.loads(times_path.read_text()) if times_path.exists() else {}
-    # stage 1 (in train.py) starts right after the tokenizer is written and ends when stage1.pt is written
-    times.setdefault("stage1_seconds", round((work / "stage1.pt").stat().st_mtime - (work / "tokenizer.json").stat().st_mtime, 1))
+    for phase, (result, _) in train.STAGE1_PHASES.items():  # training seconds are stored with each phase's result
+        key = "stage1_seconds" if phase == "main" else f"stage1_{phase}_seconds"
+        times.setdefault(key, round(torch.load(work / result, map_location="cpu")["seconds"], 1))
     times_path.write_text(json.dumps(times))
     model.eval()
     for p in model.parameters():
