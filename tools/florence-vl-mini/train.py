@@ -60,7 +60,7 @@ PRESETS = {
         seed=0, bpe_vocab=4000,
         stage1_steps=2400, batch1=64, lr1=1e-3, warmup1=100, loc_sigma=4.0,
         cells_w=1.0, cells_w_end=0.1, cells_hold=0.3, refine_steps=300, lr1_refine=3e-4, warmup1_refine=20,
-        stage2_images=6000, stage2_steps=1400, ablation_steps=500, batch2=32, lr2=1.5e-3, warmup2=25,
+        stage2_images=6000, stage2_steps=1400, ablation_steps=400, batch2=32, lr2=1.5e-3, warmup2=25,
         align_steps=300, align_batch=64, align_train_images=2000,
         n_test=500, n_comp=500, n_fixtures=8,
     ),
