@@ -26,6 +26,7 @@ VARIANTS = {  # name -> indices into FUSION_ORDER
 }
 SHIPPED = "model"  # the stage-2 job whose weights are exported: the full fusion at stage2_steps
 MAX_ANSWER = 8
+TURN_BUCKET = 16  # stage-2 turns are padded to a multiple of this many tokens, one group per padded length
 
 
 def stage2_jobs(P):
@@ -127,9 +128,6 @@ class Chat:
 def training_turns(scene, rng):
     """Stage 2's turns for one training image: every question about it (yes/no balanced with `rng`) and the caption."""
     return [(q.question, q.answer) for q in all_questions(scene, "train", rng)] + [(CAPTION_QUESTION, scene.caption)]
-
-
-TURN_BUCKET = 16  # turns are padded to a multiple of this many tokens and run in one group per padded length
 
 
 def build_batch(chat, turns, n_visual, dev):
