@@ -704,6 +704,9 @@ QA accuracy by type (test): {qa_types}.
 {sep}
 {chr(10).join(arows)}
 
+The variants run fewer steps than the exported model so that the one command stays within its CPU budget; the recipe
+notes in `tools/florence-vl-mini/README.md` have the same ablation at {t['stage2_steps']} steps, measured outside the command.
+
 Alignment loss (the paper's Fig. 4/5 method): the trained MLLM is frozen; f_v = the variant's visual tokens (projector
 output), f_t = the LM's last-layer hidden states of the caption text (`<s>` + caption); a linear P is trained on f_v
 ({s['alignment_steps']} Adam steps, batches of N={s['alignment_batch']} from {s['alignment_train_images']} training images); P(f_v) and f_t are mean-pooled, L2-normalised, and

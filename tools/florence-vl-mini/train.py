@@ -53,8 +53,8 @@ REPO = HERE.parent.parent
 T0 = time.time()
 
 # Step counts are fixed (not wall-clock budgets) so that the CPU command is reproducible.  They were
-# sized from measured rates on the project's 2-core machine (see README): stage 1 ~1.0-2.0 s/step
-# (batch 32, 2 threads, depending on what else runs), stage 2 ~0.5 s/step.
+# sized from measured rates on the project's 2-core machine (see README): stage 1 ~1.85 s/step (batch 64 over two
+# single-threaded ranks), stage 2 ~0.7 s/step (batch 32, two single-threaded jobs side by side); ~113 min in all.
 PRESETS = {
     "full": dict(
         seed=0, bpe_vocab=4000,
