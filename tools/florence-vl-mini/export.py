@@ -620,7 +620,7 @@ def limitations_text(m, t, missed):
                    f"names the objects (caption object F1 {m['caption_object_f1']:.2f}) and reads the word (OCR exact "
                    f"{m['ocr_exact']:.2f}), but the language model answers at {weakest}.\n")
     return f"""## Limitations (why the bars are missed)
-This run does not reach every quality bar ({", ".join(missed)}). Stage 1 saw {t['stage1_steps'] * t['batch1']} images;
+This run does not reach every quality bar ({", ".join(missed)}). Stage 1 saw {(t['stage1_steps'] + t['refine_steps']) * t['batch1']} images;
 the weakest question types are {weakest}.
 {causes}"""
 
