@@ -465,7 +465,7 @@ def reference_cases(model, vl, tok, cfg, chat, images, ref: RefWriter, folder_ke
     ids = torch.tensor([prompt] * B)
     case("onnx/llm_embed_tokens.onnx", {"input_ids": ids}, {"inputs_embeds": vl.lm.embed_tokens(ids)})
     n_vis = cfg.n_image_tokens
-    ids_v = torch.cat([ids[:, :chat.image_index], torch.full((B, n_vis), PAD_ID), ids[:, chat.image_index + 1:]], 1)
+    ids_v = torch.tensor([chat.with_visual_slots(prompt)] * B)
     x = lm_inputs(vl, fused, ids_v, chat, n_vis)
     am = torch.ones(x.shape[:2], dtype=torch.long)
     logits, hidden, presents, attns = vl.lm.run(x, am)
@@ -552,7 +552,7 @@ def parity_fixtures(folder: Path, model, vl, tok, cfg, chat, scenes, split, n_fu
                                    return_ids=True)[0]
             ans = tok.decode([t for t in ids if t != chat.end_id]).strip()
             prompt = chat.prompt(q.question)
-            ids_v = torch.tensor([prompt[:chat.image_index] + [PAD_ID] * n_img + prompt[chat.image_index + 1:]])
+            ids_v = torch.tensor([chat.with_visual_slots(prompt)])
             from pipeline import lm_inputs
 
             x = lm_inputs(vl, fused, ids_v, chat, n_img)

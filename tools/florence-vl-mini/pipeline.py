@@ -116,6 +116,11 @@ class Chat:
     def prompt(self, question):
         return [BOS_ID] + self.tok.encode(CHAT_TEMPLATE.format(question=question), add_special_tokens=False)
 
+    def with_visual_slots(self, ids):
+        """ids with the <image> id expanded to n_visual PAD slots (lm_inputs puts the visual tokens there)."""
+        k = self.image_index
+        return ids[:k] + [PAD_ID] * self.n_visual + ids[k + 1:]
+
     def segment(self, question, answer):
         """Tokens after the prefix for one turn (question ... answer <|end|>) and how many are the answer."""
         ids = self.prompt(question)
@@ -130,14 +135,14 @@ def training_turns(scene, rng):
     return [(q.question, q.answer) for q in all_questions(scene, "train", rng)] + [(CAPTION_QUESTION, scene.caption)]
 
 
-def build_batch(chat, turns, n_visual, dev):
+def build_batch(chat, turns, dev):
     """Stage-2 batch: per image (`turns`: its (question, answer) pairs) the shared prefix with its visual slots, and
     every turn as its own sequence that continues that prefix: identical to separate single-turn sequences, with the
     prefix computed once.  Turns are grouped by padded length (the caption does not pad the one-word answers).
     Returns the prefix ids [B, Lp] (visual slots = PAD) and per group: turn ids [N, Lt], the image of each turn [N],
     label ids (-100 = no loss) and loss weights (1 / answer length on a turn's answer tokens: every turn counts
     the same, so the one-word answers are not drowned by the caption's forty tokens)."""
-    prefix = chat.prefix_ids[:chat.image_index] + [PAD_ID] * n_visual + chat.prefix_ids[chat.image_index + 1:]
+    prefix = chat.with_visual_slots(chat.prefix_ids)
     by_length = {}
     for image, image_turns in enumerate(turns):
         for q, a in image_turns:
@@ -203,7 +208,6 @@ def train_stage2(P, cfg, tok, chat, feats, scenes, idx, steps, dev, log, name):
     g = torch.Generator().manual_seed(P["seed"] + 2)
     rng = random.Random(P["seed"] + 4)
     N, B = feats.shape[0], P["batch2"]
-    n_visual = feats.shape[1]
     order = torch.randperm(N, generator=g)
     cursor, t_last, hist = 0, time.time(), []
     vl.train()
@@ -214,7 +218,7 @@ def train_stage2(P, cfg, tok, chat, feats, scenes, idx, steps, dev, log, name):
         cursor += B
         for gr in opt.param_groups:
             gr["lr"] = lr_at(step, steps, P["lr2"], P["warmup2"])
-        prefix_ids, groups = build_batch(chat, [training_turns(scenes[i], rng) for i in bidx], n_visual, dev)
+        prefix_ids, groups = build_batch(chat, [training_turns(scenes[i], rng) for i in bidx], dev)
         logits, labels, weights = turn_logits(vl, select(feats[bidx], idx).to(dev), prefix_ids, groups, chat)
         loss = (F.cross_entropy(logits, labels, reduction="none") * weights).sum() / weights.sum()
         opt.zero_grad(set_to_none=True)
@@ -241,9 +245,7 @@ def answer_questions(vl, chat, fused, questions, dev, max_new=MAX_ANSWER, return
     for i, p in enumerate(prompts):
         groups.setdefault(len(p), []).append(i)
     for _, rows in sorted(groups.items()):
-        ids = torch.tensor([prompts[i] for i in rows], device=dev)
-        ids_v = torch.cat([ids[:, :chat.image_index], torch.full((len(rows), n_visual), PAD_ID, device=dev),
-                           ids[:, chat.image_index + 1:]], dim=1)
+        ids_v = torch.tensor([chat.with_visual_slots(prompts[i]) for i in rows], device=dev)
         x = lm_inputs(vl, fused[rows].to(dev), ids_v, chat, n_visual)
         am = torch.ones(x.shape[:2], dtype=torch.long, device=dev)
         logits, _, past, _ = vl.lm.run(x, am)

@@ -24,7 +24,7 @@ class Stage2BatchTest(unittest.TestCase):
         fused = torch.randn(len(scenes), cfg.n_image_tokens, 2 * cfg.d_model)
 
         with torch.no_grad():
-            prefix_ids, groups = pipeline.build_batch(chat, turns, cfg.n_image_tokens, torch.device("cpu"))
+            prefix_ids, groups = pipeline.build_batch(chat, turns, torch.device("cpu"))
             logits, labels, weights = pipeline.turn_logits(vl, fused, prefix_ids, groups, chat)
             packed_ce = F.cross_entropy(logits, labels, reduction="none")
             packed_loss = float((packed_ce * weights).sum() / weights.sum())
