@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: Chromium for the browser tests, and Python with PyTorch, ONNX, NumPy and
 # scikit-learn (used through /usr/bin/python3) for training the bundled model and for reference numbers.
-# Safe to re-run: installs only what is missing.
+# Then the checkpoint exporter's virtual environment (tools/export/.venv, pinned by tools/export/requirements.txt:
+# PyTorch 2.x, transformers 5.x, onnx, onnxruntime, safetensors). Safe to re-run: installs only what is missing.
 set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
 PACKAGES=(
   chromium
@@ -16,11 +18,12 @@ for package in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system packages: all present"
-  exit 0
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "system packages: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "system packages: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+bash "$ROOT/tools/export/install-venv.sh"
