@@ -38,3 +38,8 @@ and returns the fvl.json fragments to merge at the top level of the manifest:
 
 `testing.py` builds the random shrunk checkpoints (llava key names and config fields) the tests export.
 """
+
+from .export import export_language_model
+from .shards import ShardedTensors
+
+__all__ = ["ShardedTensors", "export_language_model"]
