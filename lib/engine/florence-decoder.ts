@@ -2,16 +2,13 @@ import type { Tensor } from "~/lib/tensor";
 import { required } from "./encode";
 import { ModelFolderError } from "./errors";
 import type { Stepper } from "./generation";
+import { KvCache } from "./kv-cache";
 import type { LoadedModel } from "./load-model";
 import type { FeedValue, OrtGraph } from "./ort-graph";
 import { int64, repeatRows } from "./token-ops";
 
 const PAST_INPUT = /^past_key_values\.(\d+)\.(decoder|encoder)\.(key|value)$/;
-
-/** Whether the decoder graph takes a key/value cache (onnx-community's merged decoder does). */
-export function hasKvCache(decoder: OrtGraph): boolean {
-  return decoder.inputs.some((input) => PAST_INPUT.test(input.name));
-}
+const isSelfAttention = (past: string) => past.includes(".decoder.");
 
 /**
  * The Florence-2 decoder as a Stepper for one encoded prompt, expanded to `rows` beams. With a cache it feeds
@@ -23,7 +20,7 @@ export class FlorenceDecoderStepper implements Stepper {
   private encoderStates!: Tensor<Float32Array>;
   private encoderMask!: Tensor<BigInt64Array>;
   private sequences: number[][] = [];
-  private cache = new Map<string, Tensor<Float32Array>>();
+  private readonly cache: KvCache;
 
   constructor(
     private readonly model: LoadedModel,
@@ -31,6 +28,7 @@ export class FlorenceDecoderStepper implements Stepper {
     private readonly useCache: boolean,
   ) {
     this.vocabSize = vocabularySize(model.decoder);
+    this.cache = new KvCache(model.decoder, PAST_INPUT);
   }
 
   async first(rows: number): Promise<Float32Array> {
@@ -50,9 +48,8 @@ export class FlorenceDecoderStepper implements Stepper {
 
   async next(tokens: readonly number[], parents: readonly number[]): Promise<Float32Array> {
     this.sequences = parents.map((parent, row) => [...(this.sequences[parent] ?? []), tokens[row] ?? 0]);
-    if (!this.useCache || !hasKvCache(this.model.decoder)) return this.run(this.sequences, false);
-    for (const [name, tensor] of this.cache)
-      if (name.includes(".decoder.")) this.cache.set(name, gatherRows(tensor, parents));
+    if (!this.useCache || !this.cache.isSupported) return this.run(this.sequences, false);
+    this.cache.reorder(parents, isSelfAttention);
     return this.run(
       tokens.map((token) => [token]),
       true,
@@ -74,15 +71,9 @@ export class FlorenceDecoderStepper implements Stepper {
   private async run(tokens: readonly number[][], useCacheBranch: boolean): Promise<Float32Array> {
     const feeds = await this.feeds(tokens, useCacheBranch);
     const out = await this.model.decoder.run(feeds);
-    if (hasKvCache(this.model.decoder) && this.useCache) {
-      for (const [name, tensor] of Object.entries(out)) {
-        if (!name.startsWith("present.")) continue;
-        const past = name.replace(/^present\./, "past_key_values.");
-        // Encoder keys/values do not change after the first step; keep the first step's.
-        if (past.includes(".encoder.") && useCacheBranch) continue;
-        this.cache.set(past, tensor);
-      }
-    }
+    // Encoder keys/values do not change after the first step; keep the first step's.
+    if (this.cache.isSupported && this.useCache)
+      this.cache.update(out, (past) => !useCacheBranch || isSelfAttention(past));
     return lastPosition(required(out, "logits"));
   }
 
@@ -102,12 +93,7 @@ export class FlorenceDecoderStepper implements Stepper {
     };
     if (this.model.decoder.hasInput("use_cache_branch"))
       feeds.use_cache_branch = { data: [useCacheBranch], dims: [1] };
-    for (const input of this.model.decoder.inputs) {
-      if (!PAST_INPUT.test(input.name)) continue;
-      const cached = useCacheBranch ? this.cache.get(input.name) : undefined;
-      feeds[input.name] = cached ?? emptyPast(input.shape, this.rows);
-    }
-    return feeds;
+    return { ...feeds, ...this.cache.feeds(this.rows, useCacheBranch) };
   }
 }
 
@@ -122,23 +108,6 @@ export function vocabularySize(graph: OrtGraph): number {
     );
   }
   return vocab;
-}
-
-/** A zero-length past [rows, heads, 0, headDim] for the first step or when the cache branch is off. */
-function emptyPast(shape: readonly (number | string)[], rows: number): Tensor<Float32Array> {
-  const heads = typeof shape[1] === "number" ? shape[1] : 1;
-  const headDim = typeof shape[3] === "number" ? shape[3] : 1;
-  return { data: new Float32Array(0), dims: [rows, heads, 0, headDim] };
-}
-
-/** Rows of a [rows, ...] tensor picked by `parents` (beam reordering of the cache). */
-function gatherRows(tensor: Tensor<Float32Array>, parents: readonly number[]): Tensor<Float32Array> {
-  const [, ...rest] = tensor.dims;
-  const size = rest.reduce((a, d) => a * d, 1);
-  const out = new Float32Array(parents.length * size);
-  for (const [row, parent] of parents.entries())
-    out.set(tensor.data.subarray(parent * size, (parent + 1) * size), row * size);
-  return { data: out, dims: [parents.length, ...rest] };
 }
 
 /** logits [rows, T, vocab] → the last position's [rows, vocab]. */

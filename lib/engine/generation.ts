@@ -20,6 +20,8 @@ export interface GenerationConfig {
   /** What the sequence holds before the first generated token, for the n-gram rule (Florence-2: `</s>` = 2). */
   prefixIds: readonly number[];
   eosId: number;
+  /** Further ids that end a sequence as `eosId` does (a chat model's end-of-turn tokens). */
+  stopIds?: readonly number[];
   /** Forced as the first generated token (Florence-2: `<s>` = 0), or null. */
   forcedBosId: number | null;
   /** Force EOS as the last token allowed by `maxNewTokens` (Florence-2's forced_eos_token_id). */
@@ -59,7 +61,7 @@ async function greedy(stepper: Stepper, config: GenerationConfig): Promise<Gener
     const token = argmax(logprobs);
     score += logprobs[token] ?? 0;
     ids.push(token);
-    if (token === config.eosId || t === config.maxNewTokens - 1) break;
+    if (isStop(token, config) || t === config.maxNewTokens - 1) break;
     logits = await stepper.next([token], [0]);
   }
   return { ids, score };
@@ -92,7 +94,7 @@ async function beamSearch(stepper: Stepper, config: GenerationConfig): Promise<G
     candidates.sort((a, b) => b.score - a.score);
     const next: { row: number; token: number; score: number }[] = [];
     for (const [rank, candidate] of candidates.slice(0, 2 * beams).entries()) {
-      if (candidate.token === config.eosId) {
+      if (isStop(candidate.token, config)) {
         // As in Hugging Face: an EOS outside the top `beams` candidates does not finish a hypothesis.
         if (rank >= beams) continue;
         const ids = [...(sequences[candidate.row] ?? []), candidate.token];
@@ -120,6 +122,10 @@ async function beamSearch(stepper: Stepper, config: GenerationConfig): Promise<G
   }
   const best = finished.reduce((a, b) => (b.score > a.score ? b : a));
   return { ids: best.ids, score: best.score };
+}
+
+function isStop(token: number, config: GenerationConfig): boolean {
+  return token === config.eosId || (config.stopIds?.includes(token) ?? false);
 }
 
 /** Keeps the `capacity` best hypotheses. */

@@ -2,14 +2,11 @@ import type { Tensor } from "~/lib/tensor";
 import { type AttentionGrids, attentionToGrid, concatQueries } from "./attention-grids";
 import { required } from "./encode";
 import { UnsupportedRequestError } from "./errors";
-import { lastPosition, vocabularySize } from "./florence-decoder";
-import { generate, type Stepper } from "./generation";
+import { generate } from "./generation";
+import { type EmbedTokens, LanguageModelStepper, lastHiddenStates } from "./language-model-stepper";
 import type { LanguageModelParts, LoadedModel } from "./load-model";
-import type { FeedValue } from "./ort-graph";
-import { concatTokens, int64, ones64, sliceTokens } from "./token-ops";
-
-const PAST_INPUT = /^past_key_values\.(\d+)\.(key|value)$/;
-const ATTENTION_OUTPUT = /^attentions\.\d+$/;
+import type { FvlManifest } from "./manifest";
+import { concatTokens, int64 } from "./token-ops";
 
 export interface LanguageAnswer {
   question: string;
@@ -22,10 +19,22 @@ export interface LanguageAnswer {
   lastHiddenState: Float32Array;
 }
 
-function languageModelOf(model: LoadedModel): {
+export interface AnswerOptions {
+  grid: [number, number];
+  hasPooledToken: boolean;
+  maxNewTokens?: number;
+  /** 1 = greedy (Florence-VL's evaluation setting). */
+  numBeams?: number;
+  /** Off only to measure what the key/value cache saves. */
+  useCache?: boolean;
+}
+
+interface LanguageModel {
   lm: LanguageModelParts;
-  manifest: NonNullable<LoadedModel["manifest"]>;
-} {
+  manifest: FvlManifest;
+}
+
+function languageModelOf(model: LoadedModel): LanguageModel {
   if (model.languageModel === null || model.manifest === null) {
     throw new UnsupportedRequestError(
       "This model folder has no language model (a stock Florence-2 export): questions need a Florence-VL export.",
@@ -34,161 +43,122 @@ function languageModelOf(model: LoadedModel): {
   return { lm: model.languageModel, manifest: model.manifest };
 }
 
-/** `[<s>] + template(question)` with the image token's index, as the chat template in fvl.json defines. */
-function chatPrompt(model: LoadedModel, question: string): { ids: number[]; imageIndex: number } {
-  const { manifest } = languageModelOf(model);
-  const text = manifest.chat_template.replace("{question}", question);
-  const ids = [
-    ...(manifest.chat.prepend_bos ? [model.generation.bosId] : []),
-    ...model.tokenizer.encode(text, { addSpecialTokens: false }),
+/** How `tokenizer(chunk)` wraps a chunk of text: the ids it puts before and after the chunk's own tokens. */
+function chunkIds(model: LoadedModel, { lm, manifest }: LanguageModel, text: string): number[] {
+  const { chat } = manifest;
+  const bos = chat.bos_token_id ?? model.generation.bosId;
+  const prefix = chat.chunk_prefix_ids ?? (chat.prepend_bos ? [bos] : []);
+  return [
+    ...prefix,
+    ...lm.tokenizer.encode(text, { addSpecialTokens: false }),
+    ...(chat.chunk_suffix_ids ?? []),
   ];
-  const imageId = model.tokenizer.tokenId(manifest.chat.image_token);
-  const imageIndex = ids.indexOf(imageId ?? -1);
-  if (imageIndex < 0)
-    throw new UnsupportedRequestError(`The chat template has no ${manifest.chat.image_token} token.`);
-  return { ids, imageIndex };
 }
 
 /**
- * Asks the language model a question about one image: the image token of the chat template is replaced by the
- * projected (fused) visual tokens; greedy decoding with the key/value cache until the end token.
+ * The chat prompt's ids before and after the image, by Florence-VL's tokenizer_image_token: the text on each side
+ * of the image placeholder is tokenized on its own; when the first part starts with BOS, the second part drops
+ * its first token (its own BOS).
+ */
+function chatPrompt(
+  model: LoadedModel,
+  language: LanguageModel,
+  question: string,
+): { before: number[]; after: number[] } {
+  const { chat, chat_template: template } = language.manifest;
+  const parts = template.split(chat.image_token);
+  if (parts.length !== 2)
+    throw new UnsupportedRequestError(`The chat template must hold ${chat.image_token} exactly once.`);
+  const [before = [], after = []] = parts.map((part) =>
+    chunkIds(model, language, part.replace("{question}", question)),
+  );
+  const bos = chat.bos_token_id ?? model.generation.bosId;
+  return { before, after: before[0] === bos ? after.slice(1) : after };
+}
+
+function embedder(lm: LanguageModelParts): EmbedTokens {
+  return async (ids, rows) =>
+    required(await lm.embedTokens.run({ input_ids: int64(ids, [rows, ids.length / rows]) }), "inputs_embeds");
+}
+
+function stopIds(language: LanguageModel): { eosId: number; stopIds: number[] } {
+  const { chat } = language.manifest;
+  const ids = [chat.end_token, ...(chat.stop_tokens ?? [])]
+    .map((token) => language.lm.tokenizer.tokenId(token))
+    .filter((id): id is number => id !== undefined);
+  const [eosId] = ids;
+  if (eosId === undefined)
+    throw new UnsupportedRequestError(`The language model's tokenizer has no ${chat.end_token} token.`);
+  return { eosId, stopIds: ids.slice(1) };
+}
+
+/**
+ * Asks the language model a question about one image: the chat template's image placeholder is replaced by the
+ * projected (fused) visual tokens, then greedy or beam decoding with the key/value cache until a stop token.
  */
 export async function answerQuestion(
   model: LoadedModel,
   visualTokens: Tensor<Float32Array>,
   question: string,
-  options: { maxNewTokens?: number; grid: [number, number]; hasPooledToken: boolean },
+  options: AnswerOptions,
 ): Promise<LanguageAnswer> {
-  const { lm, manifest } = languageModelOf(model);
-  const { ids, imageIndex } = chatPrompt(model, question);
+  const language = languageModelOf(model);
+  const { lm, manifest } = language;
+  const { before, after } = chatPrompt(model, language, question);
   const visual =
     visualTokens.dims.length === 2
       ? { data: visualTokens.data, dims: [1, ...visualTokens.dims] }
       : visualTokens;
-  const embed = async (tokenIds: number[]) =>
-    required(await lm.embedTokens.run({ input_ids: int64(tokenIds, [1, tokenIds.length]) }), "inputs_embeds");
-  const promptEmbeds = concatTokens([
-    await embed(ids.slice(0, imageIndex)),
-    visual,
-    await embed(ids.slice(imageIndex + 1)),
-  ]);
-  const stepper = new LanguageModelStepper(lm, promptEmbeds, embed);
-  const endId = model.tokenizer.tokenId(manifest.chat.end_token) ?? model.generation.eosId;
+  const embed = embedder(lm);
+  const promptEmbeds = concatTokens([await embed(before, 1), visual, await embed(after, 1)]);
+  const useCache = options.useCache ?? true;
+  const stepper = new LanguageModelStepper(lm, promptEmbeds, embed, useCache);
+  const stops = stopIds(language);
+  const numBeams = options.numBeams ?? 1;
   const generated = await generate(stepper, {
-    prefixIds: ids,
-    eosId: endId,
+    prefixIds: [],
+    ...stops,
     forcedBosId: null,
     isEosForcedAtLimit: false,
     maxNewTokens: options.maxNewTokens ?? manifest.chat.max_new_tokens,
     noRepeatNgramSize: 0,
-    numBeams: 1,
+    numBeams,
     lengthPenalty: 1,
   });
-  const answerIds = generated.ids.filter((id) => id !== endId);
-  const tokens = generated.ids.map((id) => model.tokenizer.tokenText(id));
-  const firstVisual = imageIndex + (options.hasPooledToken ? 1 : 0);
-  const visualAttention =
-    stepper.attentionRows.length === 0
-      ? null
-      : concatQueries(
-          stepper.attentionRows
-            .slice(0, generated.ids.length)
-            .map((layers, i) => attentionToGrid(layers, [0], firstVisual, options.grid, [tokens[i] ?? ""])),
-        );
+  const ids = generated.ids;
+  const tokens = ids.map((id) => lm.tokenizer.tokenText(id));
+  const isStop = (id: number) => id === stops.eosId || stops.stopIds.includes(id);
+  let attentionRows = stepper.attentionRows;
+  if (stepper.hasAttention && numBeams > 1) {
+    // Beams ran several rows at once: replay the chosen answer as one row for its attention.
+    const replay = new LanguageModelStepper(lm, promptEmbeds, embed, true);
+    await replay.first(1);
+    for (const id of ids.slice(0, -1)) await replay.next([id], [0]);
+    attentionRows = replay.attentionRows;
+  }
+  const firstVisual = before.length + (options.hasPooledToken ? 1 : 0);
   return {
     question,
-    text: model.tokenizer.decode(answerIds).trim(),
-    tokenIds: generated.ids,
+    text: lm.tokenizer.decode(ids.filter((id) => !isStop(id))).trim(),
+    tokenIds: ids,
     tokens,
-    visualAttention,
+    visualAttention:
+      attentionRows.length === 0
+        ? null
+        : concatQueries(
+            attentionRows
+              .slice(0, ids.length)
+              .map((layers, i) => attentionToGrid(layers, [0], firstVisual, options.grid, [tokens[i] ?? ""])),
+          ),
     lastHiddenState: stepper.promptLastHidden,
   };
 }
 
-/** The language model's last-layer hidden states of a text ([<s>] + text): the paper's text features f_t. */
+/** The language model's last-layer hidden states of a text, tokenized as the model's tokenizer does (with its
+ * special tokens): the paper's text features f_t. [tokens, hidden] */
 export async function textFeatures(model: LoadedModel, text: string): Promise<Tensor<Float32Array>> {
-  const { lm } = languageModelOf(model);
-  const ids = [model.generation.bosId, ...model.tokenizer.encode(text, { addSpecialTokens: false })];
-  const embeds = required(
-    await lm.embedTokens.run({ input_ids: int64(ids, [1, ids.length]) }),
-    "inputs_embeds",
-  );
-  const out = await lm.decoder.run(decoderFeeds(lm, embeds, new Map()), ["last_hidden_state"]);
-  const hidden = required(out, "last_hidden_state");
+  const language = languageModelOf(model);
+  const ids = chunkIds(model, language, text);
+  const hidden = await lastHiddenStates(language.lm, await embedder(language.lm)(ids, 1));
   return { data: hidden.data, dims: hidden.dims.slice(1) };
-}
-
-function decoderFeeds(
-  lm: LanguageModelParts,
-  inputsEmbeds: Tensor<Float32Array>,
-  cache: ReadonlyMap<string, Tensor<Float32Array>>,
-): Record<string, FeedValue> {
-  const past = cache.get("past_key_values.0.key")?.dims[2] ?? 0;
-  const feeds: Record<string, FeedValue> = {
-    inputs_embeds: inputsEmbeds,
-    attention_mask: ones64([1, past + (inputsEmbeds.dims[1] ?? 0)]),
-  };
-  for (const input of lm.decoder.inputs) {
-    if (!PAST_INPUT.test(input.name)) continue;
-    const heads = typeof input.shape[1] === "number" ? input.shape[1] : 1;
-    const headDim = typeof input.shape[3] === "number" ? input.shape[3] : 1;
-    feeds[input.name] = cache.get(input.name) ?? { data: new Float32Array(0), dims: [1, heads, 0, headDim] };
-  }
-  return feeds;
-}
-
-/** Greedy decoding of one sequence with the cache; remembers each step's attention rows for answer maps. */
-class LanguageModelStepper implements Stepper {
-  readonly vocabSize: number;
-  readonly attentionRows: Tensor<Float32Array>[][] = [];
-  promptLastHidden: Float32Array = new Float32Array(0);
-  private cache = new Map<string, Tensor<Float32Array>>();
-  private readonly attentionNames: string[];
-
-  constructor(
-    private readonly lm: LanguageModelParts,
-    private readonly promptEmbeds: Tensor<Float32Array>,
-    private readonly embed: (ids: number[]) => Promise<Tensor<Float32Array>>,
-  ) {
-    this.vocabSize = vocabularySize(lm.decoder);
-    this.attentionNames = lm.decoder.outputs.map((o) => o.name).filter((n) => ATTENTION_OUTPUT.test(n));
-  }
-
-  async first(rows: number): Promise<Float32Array> {
-    if (rows !== 1) throw new UnsupportedRequestError("Language-model answers decode one sequence (greedy).");
-    this.cache.clear();
-    return this.run(this.promptEmbeds);
-  }
-
-  async next(tokens: readonly number[]): Promise<Float32Array> {
-    return this.run(await this.embed([...tokens]));
-  }
-
-  private async run(inputsEmbeds: Tensor<Float32Array>): Promise<Float32Array> {
-    const out = await this.lm.decoder.run(decoderFeeds(this.lm, inputsEmbeds, this.cache));
-    for (const [name, tensor] of Object.entries(out)) {
-      if (name.startsWith("present.")) this.cache.set(name.replace(/^present\./, "past_key_values."), tensor);
-    }
-    const steps = inputsEmbeds.dims[1] ?? 1;
-    if (this.attentionRows.length === 0 && this.promptLastHidden.length === 0) {
-      const hidden = required(out, "last_hidden_state");
-      this.promptLastHidden = sliceTokens(hidden, steps - 1, steps).data;
-    }
-    if (this.attentionNames.length > 0) {
-      // The attention row of the position that predicts the next token: the last query of this call.
-      this.attentionRows.push(this.attentionNames.map((name) => lastQuery(required(out, name))));
-    }
-    return lastPosition(required(out, "logits"));
-  }
-}
-
-/** [1, heads, Q, K] → [1, heads, 1, K] (the last query row). */
-function lastQuery(attention: Tensor<Float32Array>): Tensor<Float32Array> {
-  const [, heads = 0, queries = 0, keys = 0] = attention.dims;
-  const out = new Float32Array(heads * keys);
-  for (let h = 0; h < heads; h++) {
-    const src = (h * queries + queries - 1) * keys;
-    out.set(attention.data.subarray(src, src + keys), h * keys);
-  }
-  return { data: out, dims: [1, heads, 1, keys] };
 }

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
@@ -65,6 +66,8 @@ export interface LanguageModelParts {
   projector: OrtGraph;
   embedTokens: OrtGraph;
   decoder: OrtGraph;
+  /** The language model's tokenizer (Florence-2's own for the bundled model, the LLM's for real checkpoints). */
+  tokenizer: TextTokenizer;
 }
 
 export interface LoadedModel {
@@ -145,6 +148,18 @@ export async function loadModel(dir: string, options: LoadModelOptions): Promise
               inputs: { inputs_embeds: F32_3D, attention_mask: I64_2D },
               outputs: { logits: F32_3D, last_hidden_state: F32_3D },
             }),
+            tokenizer:
+              manifest.llm.tokenizer === undefined
+                ? tokenizer
+                : new TextTokenizer(
+                    parseJson(await readRequired(root, manifest.llm.tokenizer), manifest.llm.tokenizer),
+                    manifest.llm.tokenizer_config === undefined
+                      ? {}
+                      : parseJson(
+                          await readRequired(root, manifest.llm.tokenizer_config),
+                          manifest.llm.tokenizer_config,
+                        ),
+                  ),
           };
     return {
       dir: root,
@@ -245,13 +260,12 @@ function parseJson(text: string, file: string, schema?: z.ZodType): unknown {
 
 async function verifyChecksums(root: string, files: Record<string, string>): Promise<void> {
   for (const [file, expected] of Object.entries(files)) {
-    let bytes: Buffer;
+    let actual: string;
     try {
-      bytes = await fs.readFile(insideRoot(root, file));
+      actual = await sha256File(insideRoot(root, file));
     } catch {
       throw new ModelFolderError("missing-file", file, `${file}, listed in fvl.json`);
     }
-    const actual = sha256(bytes);
     if (actual !== expected) {
       throw new ModelFolderError("checksum-mismatch", file, `sha256 ${expected} (fvl.json)`, `got ${actual}`);
     }
@@ -260,6 +274,13 @@ async function verifyChecksums(root: string, files: Record<string, string>): Pro
 
 function sha256(data: string | Buffer): string {
   return createHash("sha256").update(data).digest("hex");
+}
+
+/** Streamed, so multi-GB external-data files are hashed without being read into memory. */
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
 }
 
 function checkContract(graph: OrtGraph, contract: GraphContract): void {

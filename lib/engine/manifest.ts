@@ -37,8 +37,22 @@ export const fvlManifestSchema = z.looseObject({
     prepend_bos: z.boolean(),
     end_token: z.string(),
     max_new_tokens: z.number().int().positive(),
+    // How `tokenizer(chunk)` wraps each chunk around the image (Florence-VL's tokenizer_image_token); without
+    // them a chunk is wrapped in [bos] when prepend_bos is set.
+    chunk_prefix_ids: z.array(z.number().int()).optional(),
+    chunk_suffix_ids: z.array(z.number().int()).optional(),
+    bos_token_id: z.number().int().nullable().optional(),
+    /** Tokens that end an answer besides end_token (e.g. <|endoftext|>). */
+    stop_tokens: z.array(z.string()).optional(),
   }),
-  llm: z.object({ embed: z.string(), decoder: z.string(), layers: z.number().int().positive() }),
+  llm: z.object({
+    embed: z.string(),
+    decoder: z.string(),
+    layers: z.number().int().positive(),
+    /** The language model's own tokenizer when it differs from Florence-2's tokenizer.json. */
+    tokenizer: z.string().optional(),
+    tokenizer_config: z.string().optional(),
+  }),
   florence2: z.object({
     decoder: z.string(),
     num_beams: z.number().int().positive(),
