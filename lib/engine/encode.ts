@@ -42,6 +42,18 @@ export interface EncodeRequest {
   includeFused: boolean;
   /** Return encoder self-attention when the graph exports it. */
   includeAttention: boolean;
+  /** How prompts enter the encoder; defaults to the folder's fvl.json (see `breadthMode`). */
+  breadthMode?: BreadthMode;
+}
+
+/**
+ * "florence-vl": Florence-VL's extraction, the prompts' fixed token ids from fvl.json padded with <pad> and all
+ * attended; "lens": each prompt tokenized (`<s> text </s>`), padding masked out.
+ */
+export type BreadthMode = "florence-vl" | "lens";
+
+export function breadthMode(model: LoadedModel): BreadthMode {
+  return model.manifest?.breadth?.mode ?? "lens";
 }
 
 /**
@@ -70,7 +82,13 @@ export async function encodeImages(
   const geometry = tokenGeometry(imageTokenCount);
 
   const prompts = promptsToRun(model, request);
-  const perImage = await runEncoder(model, imageFeatures, prompts, request.includeAttention);
+  const perImage = await runEncoder(
+    model,
+    imageFeatures,
+    prompts,
+    request.includeAttention,
+    request.breadthMode ?? breadthMode(model),
+  );
 
   const results: EncodedImage[] = [];
   const fusionInputs: FusionInput[] = [];
@@ -143,9 +161,15 @@ async function runEncoder(
   imageFeatures: Tensor<Float32Array>,
   prompts: readonly BreadthPrompt[],
   includeAttention: boolean,
+  mode: BreadthMode,
 ): Promise<EncoderState[][]> {
   const [batch = 1, imageTokens = 0, dim = 0] = imageFeatures.dims;
-  const promptIds = prompts.map((p) => model.tokenizer.encode(p.text));
+  const fixedIds = (prompt: BreadthPrompt) =>
+    mode === "florence-vl"
+      ? model.manifest?.prompts.find((p) => p.task === prompt.key)?.token_ids
+      : undefined;
+  // Fixed ids carry their padding, which is attended like the text (the mask below covers all of promptIds).
+  const promptIds = prompts.map((p) => fixedIds(p) ?? model.tokenizer.encode(p.text));
   const maxLength = Math.max(...promptIds.map((ids) => ids.length));
   const rows = batch * prompts.length;
   // Row r = image ⌊r / P⌋ with prompt r mod P: [V of the image; the prompt's embedding], right-padded with zeros
@@ -259,10 +283,10 @@ async function fuse(model: LoadedModel, images: readonly FusionInput[]): Promise
     ),
   );
   const fused = concatChannels(parts);
-  const lm = model.languageModel;
-  if (lm === null || model.manifest === null) return fused;
-  const { input, output } = model.manifest.fusion;
-  return required(await lm.projector.run({ [input]: fused }, [output]), output);
+  if (model.projector === null) return fused;
+  const input = model.manifest?.fusion.input ?? "fused_features";
+  const output = model.manifest?.fusion.output ?? "visual_tokens";
+  return required(await model.projector.run({ [input]: fused }, [output]), output);
 }
 
 export function required(outputs: Record<string, Tensor<Float32Array>>, name: string): Tensor<Float32Array> {

@@ -1,6 +1,8 @@
 /** lib/engine: load a Florence-2 / Florence-VL model folder and compute features, answers and attention maps. */
 export { type AttentionGrids, selectGrid } from "./attention-grids";
 export {
+  type BreadthMode,
+  breadthMode,
   type EncodedImage,
   type EncodeRequest,
   encodeImages,
@@ -9,8 +11,9 @@ export {
 } from "./encode";
 export { ExecutionProviderError, ImageInputError, ModelFolderError, UnsupportedRequestError } from "./errors";
 export { answerQuestion, type LanguageAnswer, textFeatures } from "./language-model";
-export { type LoadedModel, loadModel } from "./load-model";
+export { type LoadedModel, loadModel, type ModelDtype, variantFile } from "./load-model";
 export { type LabelledBox, type LabelledQuad, parseBoxes, parseQuads } from "./loc-postprocess";
+export { describeModel, type ModelInfo } from "./model-info";
 export { type ExecutionProvider, isProviderInstalled, ORT_VERSION, type SessionSettings } from "./ort-graph";
 export { type PreprocessedImage, preprocessImage } from "./preprocess";
 export { answerTask, type DecodingOptions, type TaskAnswer } from "./task-answers";

@@ -47,6 +47,15 @@ const DECODER_FILES = ["onnx/decoder_model_merged.onnx", "onnx/decoder_model.onn
 
 export interface LoadModelOptions {
   session: SessionSettings;
+  /** Which weight variant to open (`_fp16` files); defaults to fp32, or the folder's only exported dtype. */
+  dtype?: ModelDtype;
+}
+
+export type ModelDtype = "fp32" | "fp16";
+
+/** onnx-community's dtype suffix: onnx/encoder_model.onnx → onnx/encoder_model_fp16.onnx. */
+export function variantFile(file: string, dtype: ModelDtype): string {
+  return dtype === "fp32" ? file : file.replace(/\.onnx$/, `_${dtype}.onnx`);
 }
 
 /** Token ids and decoding defaults of the Florence-2 part. */
@@ -63,7 +72,6 @@ export interface GenerationDefaults {
 }
 
 export interface LanguageModelParts {
-  projector: OrtGraph;
   embedTokens: OrtGraph;
   decoder: OrtGraph;
   /** The language model's tokenizer (Florence-2's own for the bundled model, the LLM's for real checkpoints). */
@@ -83,6 +91,10 @@ export interface LoadedModel {
   encoder: OrtGraph;
   decoder: OrtGraph;
   languageModel: LanguageModelParts | null;
+  /** DBFusion's projector (Florence-VL exports); without it `fused` is the raw channel concatenation. */
+  projector: OrtGraph | null;
+  /** The weight variant the Florence-2 graphs were opened in. */
+  dtype: ModelDtype;
   /** sha256 of fvl.json (or config.json for stock folders): identifies the weights that made a feature. */
   fingerprint: string;
   release(): Promise<void>;
@@ -128,21 +140,28 @@ export async function loadModel(dir: string, options: LoadModelOptions): Promise
     if (contract !== null) checkContract(graph, contract);
     return graph;
   };
+  const exported = manifest?.dtypes;
+  const dtype = options.dtype ?? (exported !== undefined && !exported.includes("fp32") ? exported[0] : "fp32");
+  const variant = (file: string) => variantFile(file, dtype ?? "fp32");
   try {
-    const vision = await open(STOCK_FILES.vision, STOCK_CONTRACT.vision);
+    const vision = await open(variant(STOCK_FILES.vision), STOCK_CONTRACT.vision);
     checkVisionSize(vision, preprocess);
-    const embedTokens = await open(STOCK_FILES.embedTokens, STOCK_CONTRACT.embedTokens);
-    const encoder = await open(STOCK_FILES.encoder, STOCK_CONTRACT.encoder);
-    const decoderFile = await firstExisting(root, DECODER_FILES);
+    const embedTokens = await open(variant(STOCK_FILES.embedTokens), STOCK_CONTRACT.embedTokens);
+    const encoder = await open(variant(STOCK_FILES.encoder), STOCK_CONTRACT.encoder);
+    const decoderFile = await firstExisting(root, DECODER_FILES.map(variant));
     const decoder = await open(decoderFile, STOCK_CONTRACT.decoder);
+    const fusion = manifest?.fusion;
+    const projector =
+      fusion?.projector == null
+        ? null
+        : await open(variant(fusion.projector), {
+            inputs: { [fusion.input ?? "fused_features"]: F32_3D },
+            outputs: { [fusion.output ?? "visual_tokens"]: F32_3D },
+          });
     const languageModel =
-      manifest === null
+      manifest?.llm === undefined
         ? null
         : {
-            projector: await open(manifest.fusion.projector, {
-              inputs: { [manifest.fusion.input]: F32_3D },
-              outputs: { [manifest.fusion.output]: F32_3D },
-            }),
             embedTokens: await open(manifest.llm.embed, STOCK_CONTRACT.embedTokens),
             decoder: await open(manifest.llm.decoder, {
               inputs: { inputs_embeds: F32_3D, attention_mask: I64_2D },
@@ -173,6 +192,8 @@ export async function loadModel(dir: string, options: LoadModelOptions): Promise
       encoder,
       decoder,
       languageModel,
+      projector,
+      dtype: dtype ?? "fp32",
       fingerprint: sha256(manifestText ?? (await readRequired(root, "config.json"))),
       release: async () => {
         await Promise.all(opened.map((graph) => graph.release()));

@@ -21,38 +21,71 @@ export const fvlManifestSchema = z.looseObject({
   name: z.string(),
   image_token_count: z.number().int().positive(),
   depth_levels: z.array(depthLevel).min(1),
-  prompts: z.array(z.object({ task: z.string(), name: z.string(), text: z.string() })).min(1),
+  prompts: z
+    .array(
+      z.object({
+        task: z.string(),
+        name: z.string(),
+        text: z.string(),
+        /** Florence-VL's fixed, padded token ids of the prompt (used in the "florence-vl" breadth mode). */
+        token_ids: z.array(z.number().int().min(0)).optional(),
+      }),
+    )
+    .min(1),
+  /** How the breadth prompts enter the encoder; absent = "lens" (tokenized, padding masked). */
+  breadth: z.looseObject({ mode: z.enum(["florence-vl", "lens"]).optional() }).optional(),
+  /** Florence-VL pads images to a square with the mean colour (expand2square) before preprocessing. */
+  preprocess: z.looseObject({ pad_to_square: z.boolean() }).optional(),
+  /** Weight variants present (`_fp16` graph files for fp16); absent = fp32 only. */
+  dtypes: z
+    .array(z.enum(["fp32", "fp16"]))
+    .min(1)
+    .optional(),
+  /** Provenance of exports made by tools/export from a checkpoint folder. */
+  source: z
+    .looseObject({
+      format: z.string(),
+      files: z.record(z.string(), z.string()),
+      exporter_version: z.string(),
+    })
+    .optional(),
   fusion: z.object({
     method: z.literal("channel_concat"),
     order: z.array(z.string()).min(1),
     dims: z.number().int().positive(),
-    projector: z.string(),
-    input: z.string(),
-    output: z.string(),
-    output_dims: z.number().int().positive(),
+    /** null when the checkpoint has no projector (Florence-2): `fused` is then the raw concatenation. */
+    projector: z.string().nullable(),
+    input: z.string().optional(),
+    output: z.string().optional(),
+    output_dims: z.number().int().positive().optional(),
   }),
-  chat_template: z.string().includes("{question}"),
-  chat: z.object({
-    image_token: z.string(),
-    prepend_bos: z.boolean(),
-    end_token: z.string(),
-    max_new_tokens: z.number().int().positive(),
-    // How `tokenizer(chunk)` wraps each chunk around the image (Florence-VL's tokenizer_image_token); without
-    // them a chunk is wrapped in [bos] when prepend_bos is set.
-    chunk_prefix_ids: z.array(z.number().int()).optional(),
-    chunk_suffix_ids: z.array(z.number().int()).optional(),
-    bos_token_id: z.number().int().nullable().optional(),
-    /** Tokens that end an answer besides end_token (e.g. <|endoftext|>). */
-    stop_tokens: z.array(z.string()).optional(),
-  }),
-  llm: z.object({
-    embed: z.string(),
-    decoder: z.string(),
-    layers: z.number().int().positive(),
-    /** The language model's own tokenizer when it differs from Florence-2's tokenizer.json. */
-    tokenizer: z.string().optional(),
-    tokenizer_config: z.string().optional(),
-  }),
+  // The language-model part (Florence-VL): absent in Florence-2 exports.
+  chat_template: z.string().includes("{question}").optional(),
+  chat: z
+    .object({
+      image_token: z.string(),
+      prepend_bos: z.boolean(),
+      end_token: z.string(),
+      max_new_tokens: z.number().int().positive(),
+      // How `tokenizer(chunk)` wraps each chunk around the image (Florence-VL's tokenizer_image_token); without
+      // them a chunk is wrapped in [bos] when prepend_bos is set.
+      chunk_prefix_ids: z.array(z.number().int()).optional(),
+      chunk_suffix_ids: z.array(z.number().int()).optional(),
+      bos_token_id: z.number().int().nullable().optional(),
+      /** Tokens that end an answer besides end_token (e.g. <|endoftext|>). */
+      stop_tokens: z.array(z.string()).optional(),
+    })
+    .optional(),
+  llm: z
+    .object({
+      embed: z.string(),
+      decoder: z.string(),
+      layers: z.number().int().positive(),
+      /** The language model's own tokenizer when it differs from Florence-2's tokenizer.json. */
+      tokenizer: z.string().optional(),
+      tokenizer_config: z.string().optional(),
+    })
+    .optional(),
   florence2: z.object({
     decoder: z.string(),
     num_beams: z.number().int().positive(),
@@ -67,3 +100,11 @@ export const fvlManifestSchema = z.looseObject({
 });
 
 export type FvlManifest = z.infer<typeof fvlManifestSchema>;
+
+/** A manifest with its language-model part (chat template, chat settings, LLM graphs). */
+export type LanguageModelManifest = FvlManifest &
+  Required<Pick<FvlManifest, "chat_template" | "chat" | "llm">>;
+
+export function hasLanguageModel(manifest: FvlManifest): manifest is LanguageModelManifest {
+  return manifest.chat_template !== undefined && manifest.chat !== undefined && manifest.llm !== undefined;
+}

@@ -1,0 +1,62 @@
+import { breadthMode, fusionOrder } from "./encode";
+import type { LoadedModel, ModelDtype } from "./load-model";
+
+/** What a loaded model folder is, for `fvl model check`, the inference server's health and the run page. */
+export interface ModelInfo {
+  name: string;
+  dir: string;
+  kind: LoadedModel["kind"];
+  /** Where the weights came from: "hf-native" | "remote-code" | "florence-vl" for tools/export folders,
+   * "lens" for Lens's own exports (the bundled model), "onnx-community" for stock folders without fvl.json. */
+  sourceFormat: string;
+  dtype: ModelDtype;
+  dtypes: ModelDtype[];
+  exporterVersion: string | null;
+  breadthMode: ReturnType<typeof breadthMode>;
+  padToSquare: boolean;
+  imageTokenCount: number;
+  prompts: { task: string; text: string; tokenIds: number[] | null }[];
+  depthLevels: { name: string; grid: [number, number]; dims: number }[];
+  fusionOrder: string[];
+  hasProjector: boolean;
+  hasLanguageModel: boolean;
+  /** Graph file → its attention outputs (empty for stock exports: no attention maps). */
+  attentionOutputs: { graph: string; kind: string; names: string[] }[];
+  /** Source checkpoint files and their sha256, as fvl.json records them. */
+  sourceFiles: Record<string, string>;
+}
+
+export function describeModel(model: LoadedModel): ModelInfo {
+  const manifest = model.manifest;
+  const stageNames = model.vision.outputs.map((o) => o.name).filter((n) => /^stage_\d+$/.test(n));
+  const imageTokens = model.vision.outputs.find((o) => o.name === "image_features")?.shape[1];
+  return {
+    name: manifest?.name ?? model.dir.split(/[\\/]/).pop() ?? model.dir,
+    dir: model.dir,
+    kind: model.kind,
+    sourceFormat: manifest === null ? "onnx-community" : (manifest.source?.format ?? "lens"),
+    dtype: model.dtype,
+    dtypes: manifest?.dtypes ?? ["fp32"],
+    exporterVersion: manifest?.source?.exporter_version ?? null,
+    breadthMode: breadthMode(model),
+    padToSquare: manifest?.preprocess?.pad_to_square ?? false,
+    imageTokenCount: manifest?.image_token_count ?? (typeof imageTokens === "number" ? imageTokens : 0),
+    prompts: (manifest?.prompts ?? []).map((p) => ({
+      task: p.task,
+      text: p.text,
+      tokenIds: p.token_ids ?? null,
+    })),
+    depthLevels:
+      manifest?.depth_levels.map((level) => ({ name: level.name, grid: level.grid, dims: level.dims })) ??
+      stageNames.map((name) => ({ name, grid: [0, 0], dims: 0 })),
+    fusionOrder: fusionOrder(model),
+    hasProjector: model.projector !== null,
+    hasLanguageModel: model.languageModel !== null,
+    attentionOutputs: Object.entries(manifest?.attention_outputs ?? {}).map(([graph, value]) => ({
+      graph,
+      kind: value.kind,
+      names: value.names,
+    })),
+    sourceFiles: manifest?.source?.files ?? {},
+  };
+}
