@@ -5,7 +5,7 @@ import { UnsupportedRequestError } from "./errors";
 import { generate } from "./generation";
 import { type EmbedTokens, LanguageModelStepper, lastHiddenStates } from "./language-model-stepper";
 import type { LanguageModelParts, LoadedModel } from "./load-model";
-import type { FvlManifest } from "./manifest";
+import { hasLanguageModel, type LanguageModelManifest } from "./manifest";
 import { concatTokens, int64 } from "./token-ops";
 
 export interface LanguageAnswer {
@@ -31,11 +31,11 @@ export interface AnswerOptions {
 
 interface LanguageModel {
   lm: LanguageModelParts;
-  manifest: FvlManifest;
+  manifest: LanguageModelManifest;
 }
 
 function languageModelOf(model: LoadedModel): LanguageModel {
-  if (model.languageModel === null || model.manifest === null) {
+  if (model.languageModel === null || model.manifest === null || !hasLanguageModel(model.manifest)) {
     throw new UnsupportedRequestError(
       "This model folder has no language model (a stock Florence-2 export): questions need a Florence-VL export.",
     );
@@ -60,11 +60,8 @@ function chunkIds(model: LoadedModel, { lm, manifest }: LanguageModel, text: str
  * of the image placeholder is tokenized on its own; when the first part starts with BOS, the second part drops
  * its first token (its own BOS).
  */
-function chatPrompt(
-  model: LoadedModel,
-  language: LanguageModel,
-  question: string,
-): { before: number[]; after: number[] } {
+export function chatPromptIds(model: LoadedModel, question: string): { before: number[]; after: number[] } {
+  const language = languageModelOf(model);
   const { chat, chat_template: template } = language.manifest;
   const parts = template.split(chat.image_token);
   if (parts.length !== 2)
@@ -74,6 +71,21 @@ function chatPrompt(
   );
   const bos = chat.bos_token_id ?? model.generation.bosId;
   return { before, after: before[0] === bos ? after.slice(1) : after };
+}
+
+/** The prompt as the language model reads it: text embeddings with the visual tokens at the image. [1, P, H] */
+export async function promptEmbeddings(
+  model: LoadedModel,
+  visualTokens: Tensor<Float32Array>,
+  question: string,
+): Promise<{ before: number[]; after: number[]; embeds: Tensor<Float32Array> }> {
+  const { before, after } = chatPromptIds(model, question);
+  const embed = embedder(languageModelOf(model).lm);
+  const visual =
+    visualTokens.dims.length === 2
+      ? { data: visualTokens.data, dims: [1, ...visualTokens.dims] }
+      : visualTokens;
+  return { before, after, embeds: concatTokens([await embed(before, 1), visual, await embed(after, 1)]) };
 }
 
 function embedder(lm: LanguageModelParts): EmbedTokens {
@@ -104,13 +116,8 @@ export async function answerQuestion(
 ): Promise<LanguageAnswer> {
   const language = languageModelOf(model);
   const { lm, manifest } = language;
-  const { before, after } = chatPrompt(model, language, question);
-  const visual =
-    visualTokens.dims.length === 2
-      ? { data: visualTokens.data, dims: [1, ...visualTokens.dims] }
-      : visualTokens;
+  const { before, embeds: promptEmbeds } = await promptEmbeddings(model, visualTokens, question);
   const embed = embedder(lm);
-  const promptEmbeds = concatTokens([await embed(before, 1), visual, await embed(after, 1)]);
   const useCache = options.useCache ?? true;
   const stepper = new LanguageModelStepper(lm, promptEmbeds, embed, useCache);
   const stops = stopIds(language);
