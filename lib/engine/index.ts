@@ -10,7 +10,13 @@ export {
   fusionOrder,
 } from "./encode";
 export { ExecutionProviderError, ImageInputError, ModelFolderError, UnsupportedRequestError } from "./errors";
-export { answerQuestion, type LanguageAnswer, textFeatures } from "./language-model";
+export {
+  answerQuestion,
+  chatPromptIds,
+  type LanguageAnswer,
+  promptEmbeddings,
+  textFeatures,
+} from "./language-model";
 export { type LoadedModel, loadModel, type ModelDtype, variantFile } from "./load-model";
 export { type LabelledBox, type LabelledQuad, parseBoxes, parseQuads } from "./loc-postprocess";
 export { describeModel, type ModelInfo } from "./model-info";

@@ -60,6 +60,9 @@ def export_language_model(
             "weight_bytes": build_decoder(spec, get, out_dir / decoder, variant, with_attention) + embed_bytes,
         }
     seconds = time.time() - started
+    for entry in graphs.values():
+        entry["file_bytes"] = sum(path.stat().st_size for key in ("decoder", "embed")
+                                  for path in _with_external_data(out_dir / entry[key]))
     if dtype == "fp32":
         for variant, entry in graphs.items():
             if variant != "fp32":

@@ -163,21 +163,43 @@ def build_language_model(architecture: str, vocab_size: int, token_ids: dict, se
     return model, fields
 
 
-def write_language_model(folder: Path, architecture: str, base_vocab: int = 480, seed: int = 0) -> dict:
-    """Adds the language model (weights, config fields, tokenizer) to a Florence-VL checkpoint folder.
+def write_checkpoint(folder: Path, architecture: str, florence_size: str = "base", base_vocab: int = 480,
+                     seed: int = 0) -> dict[str, Path]:
+    """A Florence-VL checkpoint with the language model: the exporter's random Florence-2 tower and projector
+    (fvl_export.testing.fixtures) in `folder/checkpoint`, plus the LLM's weights, config fields, tokenizer and
+    generation config; the Florence-2 tokenizer/preprocessor files, which the hub checkpoints do not carry, in
+    `folder/tower-files`. Returns both folders."""
+    from ..testing import fixtures
+    from ..testing.bart_tokenizer import tokenizer_files
 
-    Existing vision-tower / projector weights in `folder` (model.safetensors) are kept; the language model goes
-    into its own shard listed with them in model.safetensors.index.json, as the real sharded checkpoints do.
-    Returns the config.json written.
-    """
-    from safetensors.torch import save_file
-
-    folder.mkdir(parents=True, exist_ok=True)
+    checkpoint = folder / "checkpoint"
     tokenizer = build_tokenizer(architecture, base_vocab)
     # Model vocabularies are padded past the tokenizer (Phi-3.5: 32064 for 32011 tokens).
     vocab_size = -(-tokenizer.get_vocab_size() // 64) * 64
-    tokenizer.save(str(folder / "tokenizer.json"))
     special = PHI3_ADDED if architecture == "phi3" else LLAMA3_ADDED
+    ids = {t: tokenizer.token_to_id(t) for t in special}
+    if architecture == "phi3":
+        token_ids = {"bos_token_id": 1, "eos_token_id": ids["<|endoftext|>"], "pad_token_id": ids["<|endoftext|>"]}
+        generation = {**token_ids, "eos_token_id": [ids["<|end|>"], ids["<|assistant|>"], ids["<|endoftext|>"]]}
+    else:
+        token_ids = {"bos_token_id": ids["<|begin_of_text|>"],
+                     "eos_token_id": [ids["<|end_of_text|>"], ids["<|eom_id|>"], ids["<|eot_id|>"]]}
+        generation = dict(token_ids)
+    model, fields = build_language_model(architecture, vocab_size, token_ids, seed)
+    tower = fixtures.random_model(florence_size, seed)
+    fixtures.write_florence_vl(tower, checkpoint, hidden=fields["hidden_size"], seed=seed + 1,
+                               extra_tensors={name: t.contiguous() for name, t in model.state_dict().items()})
+    # The real configs' own fields over the fixture's llava_phi defaults (a llava_llama config has no Phi fields).
+    written = json.loads((checkpoint / "config.json").read_text())
+    llava = {k: v for k, v in written.items() if k.startswith(("mm_", "image_", "tokenizer_", "use_mm", "tune_mm",
+                                                               "freeze_mm"))}
+    llava_type = "llava_phi" if architecture == "phi3" else "llava_llama"
+    tower_repo = "jiuhai/florence-phi-vision-tower" if architecture == "phi3" else "jiuhai/florence-llama-vision-tower"
+    config = {**llava, **LLAVA_FIELDS, "mm_hidden_size": written["mm_hidden_size"], **fields,
+              "model_type": llava_type, "mm_vision_tower": tower_repo,
+              "architectures": ["LlavaPhiForCausalLM" if architecture == "phi3" else "LlavaLlamaForCausalLM"]}
+    (checkpoint / "config.json").write_text(json.dumps(config, indent=1))
+    tokenizer.save(str(checkpoint / "tokenizer.json"))
     tokenizer_config = (
         {"add_bos_token": False, "add_eos_token": False, "bos_token": "<s>", "eos_token": "<|endoftext|>",
          "pad_token": "<|endoftext|>", "unk_token": "<unk>", "model_max_length": 4096, "legacy": False,
@@ -187,41 +209,16 @@ def write_language_model(folder: Path, architecture: str, base_vocab: int = 480,
               "tokenizer_class": "PreTrainedTokenizerFast"}
     )
     tokenizer_config["added_tokens_decoder"] = {
-        str(tokenizer.token_to_id(t)): {"content": t, "special": True, "lstrip": False, "rstrip": False,
-                                        "normalized": False, "single_word": False} for t in special}
-    (folder / "tokenizer_config.json").write_text(json.dumps(tokenizer_config, indent=1))
-    ids = {t: tokenizer.token_to_id(t) for t in special}
-    if architecture == "phi3":
-        token_ids = {"bos_token_id": 1, "eos_token_id": ids["<|endoftext|>"], "pad_token_id": ids["<|endoftext|>"]}
-        stop = [ids["<|end|>"], ids["<|assistant|>"], ids["<|endoftext|>"]]
-        generation = {"bos_token_id": 1, "eos_token_id": stop, "pad_token_id": ids["<|endoftext|>"]}
-    else:
-        token_ids = {"bos_token_id": ids["<|begin_of_text|>"],
-                     "eos_token_id": [ids["<|end_of_text|>"], ids["<|eom_id|>"], ids["<|eot_id|>"]]}
-        generation = dict(token_ids)
-    model, fields = build_language_model(architecture, vocab_size, token_ids, seed)
-    (folder / "generation_config.json").write_text(json.dumps(generation, indent=1))
-
-    config_path = folder / "config.json"
-    existing = json.loads(config_path.read_text()) if config_path.is_file() else {}
-    llava_type = "llava_phi" if architecture == "phi3" else "llava_llama"
-    architectures = ["LlavaPhiForCausalLM"] if architecture == "phi3" else ["LlavaLlamaForCausalLM"]
-    config = {**LLAVA_FIELDS, **existing, **fields, "model_type": llava_type, "architectures": architectures}
-    config_path.write_text(json.dumps(config, indent=1))
-
-    state = {name: tensor.contiguous() for name, tensor in model.state_dict().items()}
-    shard = "model-llm.safetensors"
-    save_file(state, str(folder / shard))
-    index_path = folder / "model.safetensors.index.json"
-    weight_map = json.loads(index_path.read_text())["weight_map"] if index_path.is_file() else {}
-    if not weight_map and (folder / "model.safetensors").is_file():
-        from safetensors import safe_open
-
-        with safe_open(str(folder / "model.safetensors"), "pt") as handle:
-            weight_map = {name: "model.safetensors" for name in handle.keys()}  # noqa: SIM118
-    weight_map.update({name: shard for name in state})
-    index_path.write_text(json.dumps({"metadata": {}, "weight_map": weight_map}, indent=1))
-    return config
+        str(ids[t]): {"content": t, "special": True, "lstrip": False, "rstrip": False, "normalized": False,
+                      "single_word": False} for t in special}
+    (checkpoint / "tokenizer_config.json").write_text(json.dumps(tokenizer_config, indent=1))
+    (checkpoint / "generation_config.json").write_text(json.dumps(generation, indent=1))
+    tower_files = folder / "tower-files"
+    tower_files.mkdir(parents=True, exist_ok=True)
+    for name, text in tokenizer_files().items():
+        (tower_files / name).write_text(text)
+    (tower_files / "preprocessor_config.json").write_text(json.dumps(fixtures.preprocessor_config(), indent=1))
+    return {"checkpoint": checkpoint, "tower_files": tower_files}
 
 
 def load_reference_model(folder: Path):
@@ -246,3 +243,20 @@ def load_reference_model(folder: Path):
                     state[name] = handle.get_tensor(name).float()
     model.load_state_dict(state, strict=True)
     return model
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="write a shrunk random Florence-VL checkpoint with its LLM")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--architecture", choices=["phi3", "llama"], default="phi3")
+    parser.add_argument("--florence-size", choices=["base", "large"], default="base")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    folders = write_checkpoint(args.out, args.architecture, args.florence_size)
+    print(json.dumps({name: str(path) for name, path in folders.items()}))
+
+
+if __name__ == "__main__":
+    main()
