@@ -28,7 +28,6 @@ export interface ModelInfo {
 
 export function describeModel(model: LoadedModel): ModelInfo {
   const manifest = model.manifest;
-  const stageNames = model.vision.outputs.map((o) => o.name).filter((n) => /^stage_\d+$/.test(n));
   const imageTokens = model.vision.outputs.find((o) => o.name === "image_features")?.shape[1];
   return {
     name: manifest?.name ?? model.dir.split(/[\\/]/).pop() ?? model.dir,
@@ -46,9 +45,9 @@ export function describeModel(model: LoadedModel): ModelInfo {
       text: p.text,
       tokenIds: p.token_ids ?? null,
     })),
-    depthLevels:
-      manifest?.depth_levels.map((level) => ({ name: level.name, grid: level.grid, dims: level.dims })) ??
-      stageNames.map((name) => ({ name, grid: [0, 0], dims: 0 })),
+    depthLevels: manifest?.depth_levels.map((l) => ({ name: l.name, grid: l.grid, dims: l.dims })) ?? [
+      stockV(model),
+    ],
     fusionOrder: fusionOrder(model),
     hasProjector: model.projector !== null,
     hasLanguageModel: model.languageModel !== null,
@@ -59,4 +58,11 @@ export function describeModel(model: LoadedModel): ModelInfo {
     })),
     sourceFiles: manifest?.source?.files ?? {},
   };
+}
+
+/** A stock folder's only depth level: V, a pooled token before a square grid (577 = 1 + 24²). */
+function stockV(model: LoadedModel): ModelInfo["depthLevels"][number] {
+  const [, tokens, dims] = model.vision.outputs.find((o) => o.name === "image_features")?.shape ?? [];
+  const side = typeof tokens === "number" ? Math.round(Math.sqrt(tokens - 1)) : 0;
+  return { name: "V", grid: [side, side], dims: typeof dims === "number" ? dims : 0 };
 }

@@ -26,6 +26,7 @@ import { type Db, getDb } from "~/server/store/db";
 import { LocalFeatureStore } from "~/server/store/feature-store";
 import { applyMigrations } from "~/server/store/migrate";
 import { ensureInference, type InferenceConnection } from "./ensure-inference";
+import { MODEL_USAGE, modelCommand } from "./model-command";
 import { printProgress, renderProgress } from "./progress-bar";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
@@ -33,7 +34,8 @@ const USAGE = `usage:
   fvl encode <folder|manifest> [--model DIR] [--prompt TEXT ...] [--question TEXT ...] [--name NAME] [--stages] [--fp32] [--batch-size N]
   fvl runs
   fvl align <run name or id> [--batch-size N] [--seed S] [--steps K]
-  fvl export <run name or id> --format safetensors|npy|csv --out DIR`;
+  fvl export <run name or id> --format safetensors|npy|csv --out DIR
+${MODEL_USAGE}`;
 
 async function prepare() {
   await ensureDataDir(env.dataDir);
@@ -269,6 +271,7 @@ async function main(): Promise<void> {
   else if (command === "runs") await runs();
   else if (command === "export") await exportCommand(rest);
   else if (command === "align") await align(rest);
+  else if (command === "model") await modelCommand(rest);
   else {
     console.error(USAGE);
     process.exitCode = 2;
