@@ -7,12 +7,11 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { encodeSafetensors, type SafetensorsTensor } from "~/lib/codec";
-import { fp32ToFp16 } from "~/lib/tensor";
-import { loadPooledVectors } from "~/server/services/features/load-pooled-vectors";
+import { encodeFeatureFile, encodePooledVector, type SourceFeatures } from "~/server/features/feature-file";
+import { LocalFeatureStore } from "~/server/features/feature-store";
+import { loadPooledVectors } from "~/server/features/pooled-vectors";
 import { ensureDataDir } from "~/server/store/data-dir";
 import { createDb } from "~/server/store/db";
-import { LocalFeatureStore } from "~/server/store/feature-store";
 import { applyMigrations } from "~/server/store/migrate";
 import { median } from "./median";
 
@@ -32,21 +31,32 @@ const FILES = 400;
 const POOLED_IMAGES = 100_000;
 const REPEATS = 5;
 
-function syntheticTensors(seed: number): Record<string, SafetensorsTensor> {
-  const tensors: Record<string, SafetensorsTensor> = {};
+// 145 tokens = 1 pooled token + a 12 × 12 patch grid.
+const GRID: [number, number] = [12, 12];
+
+function syntheticSources(seed: number): Record<string, SourceFeatures> {
+  const sources: Record<string, SourceFeatures> = {};
   for (const [k, source] of SOURCES.entries()) {
     const values = Float32Array.from({ length: TOKENS * DIM }, (_, i) =>
       Math.sin(seed * 31 + k * 7 + i * 0.01),
     );
-    tensors[source] = { dtype: "F16", shape: [TOKENS, DIM], data: fp32ToFp16(values) };
+    sources[source] = { tensor: { data: values, dims: [TOKENS, DIM] }, grid: GRID, hasPooledToken: true };
   }
-  return tensors;
+  return sources;
 }
 
 async function fileThroughput(dir: string) {
   const store = new LocalFeatureStore(dir);
-  const tensors = Array.from({ length: 8 }, (_, i) => syntheticTensors(i));
-  const bytesPerFile = encodeSafetensors(tensors[0] ?? {}).byteLength;
+  const sources = Array.from({ length: 8 }, (_, i) => syntheticSources(i));
+  const encode = (i: number) =>
+    encodeFeatureFile({
+      runId: "bench",
+      imageSha256: `${i}`,
+      model: "bench",
+      dtype: "fp16",
+      sources: sources[i % 8] ?? {},
+    }).bytes;
+  const bytesPerFile = encode(0).byteLength;
   const megabytes = (FILES * bytesPerFile) / 1e6;
   const write: number[] = [];
   const read: number[] = [];
@@ -57,21 +67,23 @@ async function fileThroughput(dir: string) {
     let started = performance.now();
     const paths: string[] = [];
     for (let i = 0; i < FILES; i++) {
-      const file = await store.write({
+      // As a worker writes: fp32 grids in, fp16 file and pooled vectors out.
+      const { file } = await store.writeImage({
         runId,
         imageSha256: `${i}`.padStart(64, "0"),
-        tensors: tensors[i % 8] ?? {},
-        metadata: { run: runId },
+        model: "bench",
+        dtype: "fp16",
+        sources: sources[i % 8] ?? {},
       });
       paths.push(file.path);
     }
     write.push(megabytes / ((performance.now() - started) / 1000));
     started = performance.now();
-    for (const p of paths) await store.read(p);
+    for (const p of paths) await store.readStored(p);
     read.push(megabytes / ((performance.now() - started) / 1000));
 
     // Baseline: the same bytes written and read as plain files (no encoding, no fsync, no rename).
-    const encoded = tensors.map((t) => encodeSafetensors(t));
+    const encoded = Array.from({ length: 8 }, (_, i) => encode(i));
     const rawDir = path.join(dir, `raw-${r}`);
     await fs.mkdir(rawDir, { recursive: true });
     started = performance.now();
@@ -109,7 +121,12 @@ async function pooledLoad(dir: string) {
   const insertPooled = sqlite.prepare(
     "INSERT INTO PooledFeature (id, runId, imageId, source, dim, dtype, data) VALUES (?, 'r', ?, 'depth:V', ?, 'fp16', ?)",
   );
-  const vector = Buffer.from(fp32ToFp16(Float32Array.from({ length: DIM }, (_, i) => i / DIM)).buffer);
+  const vector = Buffer.from(
+    encodePooledVector(
+      Float32Array.from({ length: DIM }, (_, i) => i / DIM),
+      "fp16",
+    ),
+  );
   sqlite.transaction(() => {
     for (let i = 0; i < POOLED_IMAGES; i++) {
       insertImage.run(`i${i}`, `${i}`.padStart(64, "0"));

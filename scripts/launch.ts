@@ -7,10 +7,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { getAppDeps } from "~/server/composition-root";
 import { env } from "~/server/env";
-import { createInferenceClient } from "~/server/services/inference-client";
 import { ensureDataDir } from "~/server/store/data-dir";
-import { getDb } from "~/server/store/db";
 import { applyMigrations } from "~/server/store/migrate";
 import { ensureDemoRun } from "./demo-run";
 
@@ -37,9 +36,10 @@ function shutdown(code: number): void {
 }
 
 async function main(mode: "start" | "dev"): Promise<void> {
-  await ensureDataDir(env.dataDir);
-  console.log(`[launch] data in ${env.dataDir}`);
-  await applyMigrations({ databaseUrl: env.DATABASE_URL, cwd: root });
+  const deps = getAppDeps();
+  await ensureDataDir(deps.dataDir);
+  console.log(`[launch] data in ${deps.dataDir}`);
+  await applyMigrations({ databaseUrl: deps.databaseUrl, cwd: root });
   if (mode === "start" && !existsSync(path.join(root, ".next", "BUILD_ID"))) {
     console.log("[launch] no production build yet: running `next build` once");
     const build = spawn(bin("next"), ["build"], { stdio: "inherit" });
@@ -56,13 +56,7 @@ async function main(mode: "start" | "dev"): Promise<void> {
   console.log(`[launch] dashboard on http://${env.HOST}:${env.PORT}`);
   process.once("SIGINT", () => shutdown(0));
   process.once("SIGTERM", () => shutdown(0));
-  await ensureDemoRun({
-    db: getDb(),
-    dataDir: env.dataDir,
-    root,
-    inference: createInferenceClient({ url: env.INFERENCE_URL, timeoutMs: env.INFERENCE_HEALTH_TIMEOUT_MS }),
-    log: (line) => console.log(`[launch] ${line}`),
-  });
+  await ensureDemoRun({ deps, root, log: (line) => console.log(`[launch] ${line}`) });
   console.log(`[launch] ready: http://${env.HOST}:${env.PORT}`);
 }
 

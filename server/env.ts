@@ -112,3 +112,14 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
 }
 
 export const env: Env = parseEnv(process.env);
+
+const defaults = schema.parse({});
+
+/**
+ * The guards' documented defaults, for services called without limits (tests, scripts). Entry points pass the
+ * configured values from the composition root instead.
+ */
+export const DEFAULT_GUARDS = Object.freeze({
+  maxImagePixels: defaults.MAX_IMAGE_PIXELS,
+  imports: Object.freeze({ maxFiles: defaults.MAX_IMPORT_FILES, maxBytes: defaults.MAX_IMPORT_BYTES }),
+});

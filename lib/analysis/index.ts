@@ -23,7 +23,7 @@ export { type HnswOptions, hnswNearestNeighbors, type KnnGraph } from "./nearest
 export { fitPca, type PcaModel, type PcaOptions, transformPca } from "./pca";
 export { type PcaRgbMap, type PcaRgbOptions, type PcaRgbResult, pcaRgbMaps } from "./pca-rgb";
 export { createPrng, type Prng, shuffledIndices } from "./prng";
-export { alignToReference, type ProcrustesResult, procrustesAlign } from "./procrustes";
+export { alignToReference, applyProcrustes, type ProcrustesResult, procrustesAlign } from "./procrustes";
 export { canonicalJson, hashFeatures, type ProjectionMethod, projectionKey } from "./projection-key";
 export {
   type ProjectionQuality,

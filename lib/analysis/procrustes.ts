@@ -6,6 +6,9 @@ export interface ProcrustesResult {
   /** Row-vector map: aligned = scale · (moving − movingMean) · rotation + referenceMean. */
   rotation: Float64Array; // [2, 2]
   scale: number;
+  /** Centroids the map subtracts and adds: [x, y]. */
+  referenceMean: [number, number];
+  movingMean: [number, number];
   isReflection: boolean;
   /** Root-mean-square distance between aligned and reference points. */
   rmsd: number;
@@ -60,26 +63,38 @@ export function procrustesAlign(
     rotation = Float64Array.of(Math.cos(angle), -Math.sin(angle), Math.sin(angle), Math.cos(angle));
   }
   const scale = movingSquares > 0 ? (isReflection ? reflectionTrace : rotationTrace) / movingSquares : 1;
-  const [r00, r01, r10, r11] = rotation as unknown as [number, number, number, number];
-  const aligned = new Float64Array(n * 2);
+  const fit = { rotation, scale, referenceMean, movingMean };
+  const aligned = applyProcrustes(fit, moving.data);
   let squaredError = 0;
-  for (let i = 0; i < n; i++) {
-    const bx = (moving.data[2 * i] as number) - movingMean[0];
-    const by = (moving.data[2 * i + 1] as number) - movingMean[1];
-    const x = scale * (bx * r00 + by * r10) + referenceMean[0];
-    const y = scale * (bx * r01 + by * r11) + referenceMean[1];
-    aligned[2 * i] = x;
-    aligned[2 * i + 1] = y;
-    squaredError +=
-      (x - (reference.data[2 * i] as number)) ** 2 + (y - (reference.data[2 * i + 1] as number)) ** 2;
-  }
+  for (let i = 0; i < 2 * n; i++)
+    squaredError += ((aligned[i] as number) - (reference.data[i] as number)) ** 2;
   return {
     aligned: { data: aligned, dims: [n, 2] },
-    rotation,
-    scale,
+    ...fit,
     isReflection,
     rmsd: Math.sqrt(squaredError / n),
   };
+}
+
+/**
+ * Maps any points of the moving layout (interleaved x, y; not only the ones the map was fitted on) with a fitted
+ * similarity: x ↦ scale · (x − movingMean) · rotation + referenceMean.
+ */
+export function applyProcrustes(
+  fit: Pick<ProcrustesResult, "rotation" | "scale" | "referenceMean" | "movingMean">,
+  points: FloatArray,
+): Float64Array {
+  const [r00 = 1, r01 = 0, r10 = 0, r11 = 1] = fit.rotation;
+  const [bx, by] = fit.movingMean;
+  const [ax, ay] = fit.referenceMean;
+  const out = new Float64Array(points.length);
+  for (let i = 0; i + 1 < points.length; i += 2) {
+    const x = (points[i] as number) - bx;
+    const y = (points[i + 1] as number) - by;
+    out[i] = fit.scale * (x * r00 + y * r10) + ax;
+    out[i + 1] = fit.scale * (x * r01 + y * r11) + ay;
+  }
+  return out;
 }
 
 /** Aligns every panel to `panels[referenceIndex]` (which is returned unchanged). */

@@ -1,6 +1,16 @@
 export { fp16ToFp32, fp32ToFp16, fromHalfBits, toHalfBits } from "./fp16";
 export { matmul, matmulTransposeA, matmulTransposeB } from "./matmul";
-export { centerColumns, columnMeans, l2NormalizeRows, meanPoolTokens, rowOf, selectRows } from "./rows";
+export {
+  centerColumns,
+  columnMeans,
+  concatRows,
+  l2NormalizeRows,
+  meanOfPatchTokens,
+  meanPoolTokens,
+  rowOf,
+  selectRows,
+  stackRows,
+} from "./rows";
 export {
   allocLike,
   createTensor,

@@ -41,6 +41,58 @@ export function meanPoolTokens<T extends FloatArray>(tensor: Tensor<T>): Tensor<
   return { data: out, dims: rank === 3 ? [batch, dim] : [dim] };
 }
 
+/**
+ * Mean of the patch tokens of one [tokens, dim] grid, leaving out its first `skip` tokens (a pooled/CLS token):
+ * the pooled vector a run stores per source. A grid with no patch tokens pools to zeros.
+ */
+export function meanOfPatchTokens(tensor: Tensor<Float32Array>, skip = 0): Float32Array {
+  const [tokens, dim] = matrixDims(tensor);
+  if (tokens - skip <= 0) return new Float32Array(dim);
+  const patches = { data: tensor.data.subarray(skip * dim, tokens * dim), dims: [tokens - skip, dim] };
+  return meanPoolTokens(patches).data;
+}
+
+/**
+ * Rows of equal width stacked into one [rows.length, width] tensor (float or fp16 bits, kept as they are).
+ * Throws naming `what` when widths differ.
+ */
+export function stackRows<T extends Float32Array | Float64Array | Uint16Array>(
+  rows: readonly T[],
+  what = "rows",
+): Tensor<T> {
+  const first = rows[0];
+  const width = first?.length ?? 0;
+  const out = (
+    first === undefined
+      ? new Float32Array(0)
+      : new (first.constructor as new (n: number) => T)(rows.length * width)
+  ) as T;
+  rows.forEach((row, i) => {
+    if (row.length !== width)
+      throw new TensorShapeError(`${what} differ in width (${width} vs ${row.length})`);
+    out.set(row, i * width);
+  });
+  return { data: out, dims: [rows.length, width] };
+}
+
+/** Matrices of one width one after another: [n₁, dim] ++ [n₂, dim] ++ … → [Σnᵢ, dim]. */
+export function concatRows(parts: readonly Tensor<Float32Array>[], what = "matrices"): Tensor<Float32Array> {
+  const dim = parts[0]?.dims[1] ?? 0;
+  let rows = 0;
+  for (const part of parts) {
+    const [n, width] = matrixDims(part, what);
+    if (width !== dim) throw new TensorShapeError(`${what} differ in width (${dim} vs ${width})`);
+    rows += n;
+  }
+  const out = new Float32Array(rows * dim);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part.data.subarray(0, (part.dims[0] ?? 0) * dim), offset);
+    offset += (part.dims[0] ?? 0) * dim;
+  }
+  return { data: out, dims: [rows, dim] };
+}
+
 /** Each row divided by its L2 norm (a zero row stays zero). Returns the normalised copy and the norms. */
 export function l2NormalizeRows<T extends FloatArray>(
   tensor: Tensor<T>,

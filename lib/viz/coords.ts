@@ -3,6 +3,7 @@
  * The panels of one explorer are Procrustes-aligned on the server, so they share one extent here: a point that
  * sits top-left in one panel sits top-left in the others.
  */
+import { bytesOfBase64, float32OfBytes } from "~/lib/codec/base64";
 
 export interface Extent {
   minX: number;
@@ -16,14 +17,9 @@ const EDGE_MARGIN = 0.05;
 
 /** base64 → Float32Array [n, 2], interleaved x, y. Throws when the byte count is not a whole number of points. */
 export function decodeCoords(base64: string): Float32Array {
-  const binary = atob(base64);
-  if (binary.length % 8 !== 0) throw new Error(`coordinates hold ${binary.length} bytes, not n × 2 float32`);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  const view = new DataView(bytes.buffer);
-  const coords = new Float32Array(binary.length / 4);
-  for (let i = 0; i < coords.length; i++) coords[i] = view.getFloat32(i * 4, true);
-  return coords;
+  const bytes = bytesOfBase64(base64);
+  if (bytes.length % 8 !== 0) throw new Error(`coordinates hold ${bytes.length} bytes, not n × 2 float32`);
+  return float32OfBytes(bytes);
 }
 
 /** The bounding box of every finite point across all panels; a unit box around 0 when there are none. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { urlStateCodec } from "./url-state";
 
 /**
  * The projection explorer's whole view as URL search parameters, so a reload, a bookmark or a share link shows
@@ -67,27 +68,15 @@ const PARAM: Record<keyof ViewState, string> = {
 };
 
 const FIELDS = Object.keys(PARAM) as (keyof ViewState)[];
+export const viewStateCodec = urlStateCodec(schema, PARAM);
 
 /** Reads a view from URL parameters (anything with `get`, e.g. URLSearchParams or Next's ReadonlyURLSearchParams). */
-export function parseViewState(params: { get(name: string): string | null }): ViewState {
-  const raw = Object.fromEntries(FIELDS.map((field) => [field, params.get(PARAM[field]) ?? undefined]));
-  return schema.parse(raw);
-}
+export const parseViewState = viewStateCodec.parse;
 
-export const DEFAULT_VIEW_STATE: ViewState = parseViewState(new URLSearchParams());
+export const DEFAULT_VIEW_STATE: ViewState = viewStateCodec.defaults;
 
 /** Writes a view to URL parameters, leaving out every field that has its default value. */
-export function serializeViewState(state: ViewState): URLSearchParams {
-  const params = new URLSearchParams();
-  for (const field of FIELDS) {
-    const value = state[field];
-    const text = Array.isArray(value) ? value.join(",") : String(value);
-    const defaultValue = DEFAULT_VIEW_STATE[field];
-    const defaultText = Array.isArray(defaultValue) ? defaultValue.join(",") : String(defaultValue);
-    if (text !== defaultText) params.set(PARAM[field], text);
-  }
-  return params;
-}
+export const serializeViewState = viewStateCodec.serialize;
 
 /** A view state from untrusted JSON (a share link's stored state); malformed fields fall back to defaults. */
 export function viewStateFromJson(json: unknown): ViewState {

@@ -1,5 +1,5 @@
 /**
- * 1. CONTEXT — what every browser-facing procedure can reach: the database and the inference server.
+ * 1. CONTEXT — what every browser-facing procedure can reach, built once by the composition root.
  * 2. INITIALIZATION — superjson for Dates and typed arrays; AppError → tRPC codes mapped here, and only here.
  * 3. PROCEDURES — one public procedure kind for now; the routers in ./routers stay thin.
  */
@@ -7,39 +7,17 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import { AppError, type AppErrorCode } from "~/server/app-error";
-import { env } from "~/server/env";
-import { EmbeddedJobQueue, type JobQueue } from "~/server/jobs/job-queue";
-import { createInferenceClient, type InferenceClient } from "~/server/services/inference-client";
-import { type Db, getDb } from "~/server/store/db";
+import { type AppDeps, getAppDeps } from "~/server/composition-root";
 
 // 1. CONTEXT
-export interface ApiContext {
-  db: Db;
-  queue: JobQueue;
-  dataDir: string;
+/** What procedures reach, taken from the composition root (tests hand in their own). */
+export interface ApiContext extends Pick<AppDeps, "db" | "queue" | "dataDir" | "features" | "limits"> {
   /** `client` answers quickly or not at all (health); `slowClient` waits for model work (live questions). */
-  inference: { client: InferenceClient; slowClient: InferenceClient; url: string };
+  inference: Pick<AppDeps["inference"], "client" | "slowClient" | "url">;
 }
 
-// A live question encodes the image once (cached afterwards) and decodes a short answer.
-const LIVE_QUESTION_TIMEOUT_MS = 120_000;
-const inferenceClient = createInferenceClient({
-  url: env.INFERENCE_URL,
-  timeoutMs: env.INFERENCE_HEALTH_TIMEOUT_MS,
-});
-const slowInferenceClient = createInferenceClient({
-  url: env.INFERENCE_URL,
-  timeoutMs: LIVE_QUESTION_TIMEOUT_MS,
-});
-
 export function createApiContext(): ApiContext {
-  const db = getDb();
-  return {
-    db,
-    queue: new EmbeddedJobQueue(db),
-    dataDir: env.dataDir,
-    inference: { client: inferenceClient, slowClient: slowInferenceClient, url: env.INFERENCE_URL },
-  };
+  return getAppDeps();
 }
 
 // 2. INITIALIZATION

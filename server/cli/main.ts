@@ -11,19 +11,17 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { AppError } from "~/server/app-error";
-import { env } from "~/server/env";
-import { EmbeddedJobQueue, type JobQueue } from "~/server/jobs/job-queue";
+import { type AppDeps, getAppDeps } from "~/server/composition-root";
 import { processJob, type WorkerDeps } from "~/server/jobs/run-worker";
 import { getAlignment } from "~/server/services/analysis/get-alignment";
 import { requestAlignment } from "~/server/services/analysis/request-alignment";
 import { listRuns } from "~/server/services/catalog/list-runs";
 import { importFolder } from "~/server/services/datasets/import-folder";
 import { createRun } from "~/server/services/runs/create-run";
+import { ensureRun } from "~/server/services/runs/ensure-run";
 import { type ExportFormat, exportRun } from "~/server/services/runs/export-run";
 import { findRunId } from "~/server/services/runs/get-run";
 import { ensureDataDir } from "~/server/store/data-dir";
-import { type Db, getDb } from "~/server/store/db";
-import { LocalFeatureStore } from "~/server/store/feature-store";
 import { applyMigrations } from "~/server/store/migrate";
 import { ensureInference, type InferenceConnection } from "./ensure-inference";
 import { MODEL_USAGE, modelCommand } from "./model-command";
@@ -37,31 +35,38 @@ const USAGE = `usage:
   fvl export <run name or id> --format safetensors|npy|csv --out DIR
 ${MODEL_USAGE}`;
 
-async function prepare() {
-  await ensureDataDir(env.dataDir);
-  await applyMigrations({ databaseUrl: env.DATABASE_URL, cwd: ROOT });
-  return getDb();
+/** The process's dependencies, with the data folder and the database brought up to date. */
+async function prepare(): Promise<AppDeps> {
+  const deps = getAppDeps();
+  await ensureDataDir(deps.dataDir);
+  await applyMigrations({ databaseUrl: deps.databaseUrl, cwd: ROOT });
+  return deps;
 }
 
 /** This command as a job worker, with the same dependencies as the background worker process. */
-function cliWorker(db: Db, queue: JobQueue, inference: InferenceConnection, workerId: string): WorkerDeps {
+function cliWorker(deps: AppDeps, inference: InferenceConnection, workerId: string): WorkerDeps {
   return {
-    db,
-    dataDir: env.dataDir,
+    db: deps.db,
+    dataDir: deps.dataDir,
     inference: inference.client,
-    features: new LocalFeatureStore(env.dataDir),
-    queue,
+    features: deps.features,
+    queue: deps.queue,
     workerId,
-    staleAfterMs: env.JOB_STALE_AFTER_MS,
+    staleAfterMs: deps.limits.jobStaleAfterMs,
   };
 }
 
+function cliWorkerId(): string {
+  return `cli:${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
 async function encode(argv: string[]): Promise<void> {
+  const deps = getAppDeps();
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
-      model: { type: "string", default: env.modelDir },
+      model: { type: "string", default: deps.modelDir },
       prompt: { type: "string", multiple: true },
       question: { type: "string", multiple: true },
       name: { type: "string" },
@@ -76,55 +81,61 @@ async function encode(argv: string[]): Promise<void> {
   const target = positionals[0];
   if (target === undefined)
     throw new AppError("BAD_INPUT", `fvl encode needs a folder or a manifest.\n${USAGE}`);
-  const db = await prepare();
-  const queue = new EmbeddedJobQueue(db);
+  await prepare();
+  const { db, queue } = deps;
   const absolute = path.resolve(target);
   const isManifest = (await fs.stat(absolute)).isFile();
   const runName =
     values.name ?? `${path.basename(absolute)} · ${new Date().toISOString().slice(0, 19).replace("T", " ")}`;
   const inference = await ensureInference({
-    url: env.INFERENCE_URL,
+    url: deps.inference.url,
     modelDir: path.resolve(values.model),
     root: ROOT,
   });
   try {
     // Re-running with the name of an unfinished run completes that run instead of starting over.
-    let run = await db.run.findUnique({ where: { name: runName } });
-    if (run === null) {
-      const folder = isManifest ? path.dirname(absolute) : absolute;
-      const imported = await importFolder({
-        db,
-        dataDir: env.dataDir,
-        roots: [folder],
-        folder,
-        name: `${runName} (images)`,
-        ...(isManifest ? { manifestPath: absolute } : {}),
-      });
-      const created = await createRun({
-        db,
-        queue,
-        inference: inference.client,
-        datasetId: imported.dataset.id,
-        name: runName,
-        ...(values.prompt ? { prompts: values.prompt } : {}),
-        ...(values.question ? { questions: values.question } : {}),
-        includeStages: values.stages,
-        dtype: values.fp32 ? "fp32" : "fp16",
-        batchSize,
-      });
-      run = await db.run.findUniqueOrThrow({ where: { id: created.id } });
-    } else if (run.status === "completed") {
+    const run = await ensureRun({
+      db,
+      queue,
+      name: runName,
+      resume: true,
+      create: async () => {
+        const folder = isManifest ? path.dirname(absolute) : absolute;
+        const imported = await importFolder({
+          db,
+          dataDir: deps.dataDir,
+          roots: [folder],
+          folder,
+          name: `${runName} (images)`,
+          limits: deps.limits.imports,
+          maxInputPixels: deps.limits.maxImagePixels,
+          ...(isManifest ? { manifestPath: absolute } : {}),
+        });
+        return createRun({
+          db,
+          queue,
+          inference: inference.client,
+          datasetId: imported.dataset.id,
+          name: runName,
+          ...(values.prompt ? { prompts: values.prompt } : {}),
+          ...(values.question ? { questions: values.question } : {}),
+          includeStages: values.stages,
+          dtype: values.fp32 ? "fp32" : "fp16",
+          batchSize,
+        });
+      },
+    });
+    if (run === null) throw new Error(`run "${runName}" was not created`);
+    if (run.status === "completed") {
       console.log(`Run "${run.name}" is already complete.`);
       return;
-    } else if (run.status === "cancelled" || run.status === "failed") {
-      if (run.jobId) await queue.requeue(run.jobId);
     }
-    const workerId = `cli:${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    const workerId = cliWorkerId();
     const job = await queue.claim({
       workerId,
       kinds: ["encode-run"],
-      staleAfterMs: env.JOB_STALE_AFTER_MS,
-      jobId: run.jobId ?? "",
+      staleAfterMs: deps.limits.jobStaleAfterMs,
+      jobId: run.jobId,
     });
     if (job === null)
       throw new AppError(
@@ -133,8 +144,12 @@ async function encode(argv: string[]): Promise<void> {
       );
     const startedAt = Date.now();
     console.error(`Encoding run "${run.name}" (${run.id}) with ${inference.url}`);
-    await processJob(cliWorker(db, queue, inference, workerId), job, (progress) =>
-      printProgress(renderProgress(progress, startedAt)),
+    await processJob(
+      {
+        ...cliWorker(deps, inference, workerId),
+        onRunProgress: (progress) => printProgress(renderProgress(progress, startedAt)),
+      },
+      job,
     );
     const final = await db.run.findUniqueOrThrow({ where: { id: run.id } });
     const seconds = (Date.now() - startedAt) / 1000;
@@ -149,7 +164,7 @@ async function encode(argv: string[]): Promise<void> {
 }
 
 async function runs(): Promise<void> {
-  const db = await prepare();
+  const { db } = await prepare();
   const rows = await listRuns({ db, limit: 500 });
   if (rows.length === 0) {
     console.log("No runs yet. Start one with: fvl encode <folder>");
@@ -180,11 +195,11 @@ async function align(argv: string[]): Promise<void> {
     },
   });
   if (positionals[0] === undefined) throw new AppError("BAD_INPUT", USAGE);
-  const db = await prepare();
-  const queue = new EmbeddedJobQueue(db);
+  const deps = await prepare();
+  const { db, queue } = deps;
   const runId = await findRunId({ db, idOrName: positionals[0] });
   const run = await db.run.findUniqueOrThrow({ where: { id: runId } });
-  const inference = await ensureInference({ url: env.INFERENCE_URL, modelDir: run.modelDir, root: ROOT });
+  const inference = await ensureInference({ url: deps.inference.url, modelDir: run.modelDir, root: ROOT });
   try {
     const { jobId } = await requestAlignment({
       db,
@@ -194,17 +209,17 @@ async function align(argv: string[]): Promise<void> {
       seed: Number(values.seed),
       ...(values.steps ? { steps: Number(values.steps) } : {}),
     });
-    const workerId = `cli:${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    const workerId = cliWorkerId();
     const job = await queue.claim({
       workerId,
       kinds: ["alignment"],
-      staleAfterMs: env.JOB_STALE_AFTER_MS,
+      staleAfterMs: deps.limits.jobStaleAfterMs,
       jobId,
     });
     if (job !== null) {
-      await processJob(cliWorker(db, queue, inference, workerId), job);
+      await processJob(cliWorker(deps, inference, workerId), job);
     }
-    const result = await getAlignment({ db, runId });
+    const result = await getAlignment({ db, queue, runId });
     if (result === null)
       throw new AppError(
         "CONFLICT",
@@ -251,11 +266,11 @@ async function exportCommand(argv: string[]): Promise<void> {
   if (!["safetensors", "npy", "csv"].includes(format))
     throw new AppError("BAD_INPUT", `--format must be safetensors, npy or csv.\n${USAGE}`);
   if (positionals[0] === undefined || values.out === undefined) throw new AppError("BAD_INPUT", USAGE);
-  const db = await prepare();
+  const { db, features } = await prepare();
   const runId = await findRunId({ db, idOrName: positionals[0] });
   const summary = await exportRun({
     db,
-    features: new LocalFeatureStore(env.dataDir),
+    features,
     runId,
     format,
     outDir: values.out,
@@ -283,4 +298,4 @@ main()
     console.error(`fvl: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
   })
-  .finally(() => getDb().$disconnect());
+  .finally(() => getAppDeps().db.$disconnect());

@@ -1,5 +1,5 @@
-import { fp16ToFp32 } from "~/lib/tensor";
 import type { Db } from "~/server/store/db";
+import { decodePooledVector } from "./feature-file";
 
 export interface PooledMatrix {
   /** Row order of `data`: dataset order of the run's encoded images. */
@@ -32,14 +32,6 @@ export async function loadPooledVectors(options: {
   rows.sort((a, b) => (rank.get(a.imageId) ?? 0) - (rank.get(b.imageId) ?? 0));
   const dim = rows[0]?.dim ?? 0;
   const data = new Float32Array(rows.length * dim);
-  for (const [i, row] of rows.entries()) {
-    // Copy to an aligned buffer: SQLite blobs arrive at arbitrary byte offsets.
-    const bytes = new Uint8Array(row.data.byteLength);
-    bytes.set(row.data);
-    data.set(
-      row.dtype === "fp16" ? fp16ToFp32(new Uint16Array(bytes.buffer)) : new Float32Array(bytes.buffer),
-      i * dim,
-    );
-  }
+  for (const [i, row] of rows.entries()) data.set(decodePooledVector(row.data, row.dtype), i * dim);
   return { imageIds: rows.map((row) => row.imageId), dim, data };
 }

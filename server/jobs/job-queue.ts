@@ -1,21 +1,54 @@
-import type { Db } from "~/server/store/db";
+import type { DbTransaction } from "~/server/store/db";
+import type { JobKind, JobPayload } from "./job-kinds";
+import type { JobStatus } from "./job-status";
 
-export type JobKind = "encode-run" | "projection" | "alignment";
-export type JobStatus = "queued" | "running" | "cancelled" | "completed" | "failed";
+/** A job as its readers see it (not its payload: that is the worker's business). */
+export interface JobRecord {
+  id: string;
+  kind: JobKind;
+  status: JobStatus;
+  /** Work done of `total` (units are the kind's own; the job lifecycle writes thousandths). */
+  progress: { done: number; total: number };
+  /** Why it failed; null otherwise. */
+  error: string | null;
+  /** Someone asked to cancel it and its worker has not stopped yet. */
+  isCancelRequested: boolean;
+  /** What a completed job produced (JSON), else null. */
+  result: unknown;
+  createdAt: Date;
+  updatedAt: Date;
+}
 
 export interface ClaimedJob {
   id: string;
   kind: JobKind;
+  /** As stored: the job lifecycle parses it with the kind's schema before a handler sees it. */
   payload: unknown;
 }
 
+export interface EnqueueOptions {
+  /**
+   * Enqueue once: while a job of this kind with the same key is queued or running (and not being cancelled), its
+   * id is returned instead of a new job, so repeated clicks and several viewers of one view share one computation.
+   */
+  key?: string;
+  /**
+   * Write the job inside the caller's database transaction, so the caller's rows and the job exist together or
+   * not at all. A queue outside the database (BullMQ) writes an outbox row here and posts it after the commit.
+   */
+  transaction?: DbTransaction;
+}
+
 /**
- * Long work as jobs: queued, claimed by one worker at a time, kept alive by heartbeats. A job whose worker stopped
- * heartbeating (killed, crashed) is claimable again, which is how runs resume. The embedded queue is the Job table;
- * a scale-out queue (BullMQ on Redis) would implement the same interface.
+ * The one way to jobs: queued, claimed by one worker at a time, kept alive by heartbeats. A job whose worker stopped
+ * heartbeating (killed, crashed) is claimable again, which is how runs resume. The embedded implementation is the
+ * Job table (embedded-job-queue.ts); a scale-out one (BullMQ on Redis) implements the same interface.
  */
 export interface JobQueue {
-  enqueue(kind: JobKind, payload: unknown): Promise<string>;
+  enqueue<K extends JobKind>(kind: K, payload: JobPayload<K>, options?: EnqueueOptions): Promise<string>;
+  get(jobId: string): Promise<JobRecord | null>;
+  /** The most recently completed job of a kind for a run, or null. */
+  latestCompleted(kind: JobKind, runId: string): Promise<JobRecord | null>;
   /** Claims the oldest queued job, or a running one whose heartbeat is older than `staleAfterMs`. */
   claim(options: {
     workerId: string;
@@ -23,99 +56,16 @@ export interface JobQueue {
     staleAfterMs: number;
     jobId?: string;
   }): Promise<ClaimedJob | null>;
+  /** The holding worker is alive; with `progress`, also how far it got. */
   heartbeat(jobId: string, workerId: string, progress?: { done: number; total: number }): Promise<void>;
-  finish(jobId: string, status: Exclude<JobStatus, "queued" | "running">, error?: string): Promise<void>;
   /** Marks the job completed with what it produced (JSON), kept on the job for readers. */
-  complete(jobId: string, result: unknown): Promise<void>;
+  complete(jobId: string, result?: unknown): Promise<void>;
+  fail(jobId: string, message: string): Promise<void>;
+  /** Marks the job cancelled (its worker stopped, or it never started). */
+  markCancelled(jobId: string): Promise<void>;
+  /** A queued job is cancelled at once; a running one is flagged and its worker stops at its next check. */
   requestCancel(jobId: string): Promise<void>;
   isCancelRequested(jobId: string): Promise<boolean>;
   /** Puts a finished (cancelled or failed) job back in the queue. */
   requeue(jobId: string): Promise<void>;
 }
-
-export class EmbeddedJobQueue implements JobQueue {
-  constructor(private readonly db: Db) {}
-
-  async enqueue(kind: JobKind, payload: unknown): Promise<string> {
-    const job = await this.db.job.create({ data: { kind, payload: payload as object } });
-    return job.id;
-  }
-
-  async claim(options: {
-    workerId: string;
-    kinds: readonly JobKind[];
-    staleAfterMs: number;
-    jobId?: string;
-  }): Promise<ClaimedJob | null> {
-    const staleBefore = new Date(Date.now() - options.staleAfterMs);
-    const claimable = {
-      kind: { in: [...options.kinds] },
-      ...(options.jobId ? { id: options.jobId } : {}),
-      OR: [{ status: "queued" }, { status: "running", heartbeatAt: { lt: staleBefore } }],
-    };
-    const candidate = await this.db.job.findFirst({ where: claimable, orderBy: { createdAt: "asc" } });
-    if (candidate === null) return null;
-    // The conditional update is the lock: of two workers racing for one job, only one changes a row.
-    const { count } = await this.db.job.updateMany({
-      where: { ...claimable, id: candidate.id },
-      data: { status: "running", lockedBy: options.workerId, heartbeatAt: new Date() },
-    });
-    if (count !== 1) return null;
-    return { id: candidate.id, kind: candidate.kind as JobKind, payload: candidate.payload };
-  }
-
-  async heartbeat(
-    jobId: string,
-    workerId: string,
-    progress?: { done: number; total: number },
-  ): Promise<void> {
-    await this.db.job.updateMany({
-      where: { id: jobId, lockedBy: workerId },
-      data: {
-        heartbeatAt: new Date(),
-        ...(progress ? { progress: progress.done, total: progress.total } : {}),
-      },
-    });
-  }
-
-  async finish(
-    jobId: string,
-    status: Exclude<JobStatus, "queued" | "running">,
-    error?: string,
-  ): Promise<void> {
-    await this.db.job.update({
-      where: { id: jobId },
-      data: { status, error: error ?? null, lockedBy: null },
-    });
-  }
-
-  async complete(jobId: string, result: unknown): Promise<void> {
-    await this.db.job.update({
-      where: { id: jobId },
-      data: { status: "completed", error: null, lockedBy: null, result: result as object },
-    });
-  }
-
-  async requestCancel(jobId: string): Promise<void> {
-    // A queued job is cancelled at once; a running one is cancelled by its worker between batches.
-    await this.db.job.updateMany({ where: { id: jobId, status: "queued" }, data: { status: "cancelled" } });
-    await this.db.job.updateMany({
-      where: { id: jobId, status: "running" },
-      data: { error: CANCEL_REQUESTED },
-    });
-  }
-
-  async isCancelRequested(jobId: string): Promise<boolean> {
-    const job = await this.db.job.findUnique({ where: { id: jobId }, select: { status: true, error: true } });
-    return job === null || job.status === "cancelled" || job.error === CANCEL_REQUESTED;
-  }
-
-  async requeue(jobId: string): Promise<void> {
-    await this.db.job.update({
-      where: { id: jobId },
-      data: { status: "queued", error: null, lockedBy: null, heartbeatAt: null },
-    });
-  }
-}
-
-const CANCEL_REQUESTED = "cancel requested";

@@ -1,23 +1,17 @@
 import { randomUUID } from "node:crypto";
 import os from "node:os";
-import { env } from "~/server/env";
-import { createInferenceClient } from "~/server/services/inference-client";
-import { getDb } from "~/server/store/db";
-import { LocalFeatureStore } from "~/server/store/feature-store";
-import { EmbeddedJobQueue } from "./job-queue";
+import { getAppDeps } from "~/server/composition-root";
 import { runWorker } from "./run-worker";
 
 // An idle worker looks for new runs this often.
 const POLL_MS = 1_000;
-// Encoding one batch can take a while on a CPU; a generous timeout keeps slow batches from failing.
-const ENCODE_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * The job worker process: encodes queued runs through the inference server, computes projections and alignment
  * analyses, and resumes jobs whose worker died.
  */
 async function main(): Promise<void> {
-  const db = getDb();
+  const deps = getAppDeps();
   const controller = new AbortController();
   process.once("SIGTERM", () => controller.abort());
   process.once("SIGINT", () => controller.abort());
@@ -25,17 +19,17 @@ async function main(): Promise<void> {
   console.log(`[worker] ${workerId} polling for jobs`);
   await runWorker(
     {
-      db,
-      dataDir: env.dataDir,
-      inference: createInferenceClient({ url: env.INFERENCE_URL, timeoutMs: ENCODE_TIMEOUT_MS }),
-      features: new LocalFeatureStore(env.dataDir),
-      queue: new EmbeddedJobQueue(db),
+      db: deps.db,
+      dataDir: deps.dataDir,
+      inference: deps.inference.batchClient,
+      features: deps.features,
+      queue: deps.queue,
       workerId,
-      staleAfterMs: env.JOB_STALE_AFTER_MS,
+      staleAfterMs: deps.limits.jobStaleAfterMs,
     },
     { pollMs: POLL_MS, signal: controller.signal },
   );
-  await db.$disconnect();
+  await deps.db.$disconnect();
 }
 
 void main();

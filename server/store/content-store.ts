@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { AppError } from "~/server/app-error";
-import { env } from "~/server/env";
+import { DEFAULT_GUARDS } from "~/server/env";
 import type { Db } from "./db";
 import { probeImage } from "./image-probe";
 
@@ -46,7 +46,7 @@ export async function storeFile(options: {
   bytes: Uint8Array;
   /** Only for error messages: the name the file came with. */
   fileName?: string;
-  /** Decompression-bomb guard; defaults to MAX_IMAGE_PIXELS. */
+  /** Decompression-bomb guard (MAX_IMAGE_PIXELS, passed by the composition root); its default otherwise. */
   maxInputPixels?: number;
 }): Promise<StoredImage> {
   const { db, dataDir, bytes } = options;
@@ -58,7 +58,7 @@ export async function storeFile(options: {
     return { ...toStoredImage(existing), isNew: false };
   }
 
-  const probe = await probeImage(bytes, options.maxInputPixels ?? env.MAX_IMAGE_PIXELS);
+  const probe = await probeImage(bytes, options.maxInputPixels ?? DEFAULT_GUARDS.maxImagePixels);
   try {
     await writeFileAtomic(path.join(dataDir, storagePath), bytes);
     if (probe.ok) await writeFileAtomic(path.join(dataDir, thumbnailPathFor(sha256)), probe.thumbnail);

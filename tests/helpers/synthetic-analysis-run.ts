@@ -3,9 +3,9 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fp32ToFp16 } from "~/lib/tensor";
+import { LocalFeatureStore } from "~/server/features/feature-store";
 import { ensureDataDir } from "~/server/store/data-dir";
 import { createDb, type Db } from "~/server/store/db";
-import { LocalFeatureStore } from "~/server/store/feature-store";
 import { applyMigrations } from "~/server/store/migrate";
 import { ROOT } from "./processes";
 
@@ -197,15 +197,17 @@ export async function writeSyntheticFeatureFiles(options: {
       for (let j = 0; j < options.dim; j++)
         values[t * options.dim + j] = (j === region ? 3 : 0) + 0.3 * gaussian(random);
     }
-    const file = await store.write({
+    const { file } = await store.writeImage({
       runId: options.runId,
       imageSha256: image.sha256,
-      tensors: { [options.source]: { dtype: "F16", shape: [tokens, options.dim], data: fp32ToFp16(values) } },
-      metadata: {
-        run: options.runId,
-        image_sha256: image.sha256,
-        model: "synthetic-model",
-        geometry: JSON.stringify({ [options.source]: { grid: options.grid, hasPooledToken: true } }),
+      model: "synthetic-model",
+      dtype: "fp16",
+      sources: {
+        [options.source]: {
+          tensor: { data: values, dims: [tokens, options.dim] },
+          grid: options.grid,
+          hasPooledToken: true,
+        },
       },
     });
     await options.db.runImage.update({

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Tensor } from "~/lib/tensor";
 import { createCaller } from "~/server/api/root";
-import { EmbeddedJobQueue } from "~/server/jobs/job-queue";
+import { LocalFeatureStore } from "~/server/features/feature-store";
+import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import { processJob, type WorkerDeps } from "~/server/jobs/run-worker";
 import type { TextFeatureProvider } from "~/server/services/analysis/text-features";
 import { createInferenceClient } from "~/server/services/inference-client";
 import type { Db } from "~/server/store/db";
-import { LocalFeatureStore } from "~/server/store/feature-store";
+import { testApiContext } from "../helpers/api-context";
 import {
   createSyntheticAnalysisRun,
   createTestDatabase,
@@ -93,12 +94,14 @@ describe("the alignment job", () => {
   it("trains a probe per source and ablation, with recall and CKA, and stores the result", {
     timeout: 180_000,
   }, async () => {
-    const caller = createCaller({
-      db,
-      queue: deps.queue,
-      dataDir: deps.dataDir,
-      inference: { client: deps.inference, slowClient: deps.inference, url: "http://127.0.0.1:9" },
-    });
+    const caller = createCaller(
+      testApiContext({
+        db,
+        queue: deps.queue,
+        dataDir: deps.dataDir,
+        inference: { client: deps.inference, slowClient: deps.inference, url: "http://127.0.0.1:9" },
+      }),
+    );
     expect(await caller.analysis.alignment({ runId: run.runId })).toBeNull();
     const { jobId } = await caller.analysis.requestAlignment({
       runId: run.runId,
@@ -207,12 +210,14 @@ describe("the alignment job", () => {
   });
 
   it("is refused when the run has too few captioned images for the batch size", async () => {
-    const caller = createCaller({
-      db,
-      queue: deps.queue,
-      dataDir: deps.dataDir,
-      inference: { client: deps.inference, slowClient: deps.inference, url: "http://127.0.0.1:9" },
-    });
+    const caller = createCaller(
+      testApiContext({
+        db,
+        queue: deps.queue,
+        dataDir: deps.dataDir,
+        inference: { client: deps.inference, slowClient: deps.inference, url: "http://127.0.0.1:9" },
+      }),
+    );
     await expect(caller.analysis.requestAlignment({ runId: run.runId, batchSize: 64 })).rejects.toThrow(
       /needs at least 318 encoded images with captions; this run has 117 \(3 more have no caption\)/,
     );

@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { float32OfBytes as decodeCoords } from "~/lib/codec/base64";
 import { createCaller } from "~/server/api/root";
-import { EmbeddedJobQueue } from "~/server/jobs/job-queue";
+import { LocalFeatureStore } from "~/server/features/feature-store";
+import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import { processJob, runWorker, type WorkerDeps } from "~/server/jobs/run-worker";
 import { ComputeCancelledError, runInComputeThread } from "~/server/services/analysis/compute-thread";
 import { getJob } from "~/server/services/analysis/get-job";
 import { getProjections } from "~/server/services/analysis/get-projections";
-import { decodeCoords } from "~/server/services/analysis/projection-panels";
 import { requestPatchProjection, requestProjections } from "~/server/services/analysis/request-projections";
 import { createInferenceClient } from "~/server/services/inference-client";
 import type { Db } from "~/server/store/db";
-import { LocalFeatureStore } from "~/server/store/feature-store";
+import { testApiContext } from "../helpers/api-context";
 import { waitUntil } from "../helpers/processes";
 import {
   createSyntheticAnalysisRun,
@@ -108,16 +109,16 @@ describe("projection jobs", () => {
     if (first.status !== "pending") return;
     // Asking again while it is queued joins the same job.
     expect(await requestProjections(request)).toEqual({ status: "pending", jobId: first.jobId });
-    expect(await getJob({ db, jobId: first.jobId })).toMatchObject({ status: "queued", fraction: 0 });
+    expect(await getJob({ queue, jobId: first.jobId })).toMatchObject({ status: "queued", fraction: 0 });
 
     await processNextJob(first.jobId);
-    const job = await getJob({ db, jobId: first.jobId });
+    const job = await getJob({ queue, jobId: first.jobId });
     expect(job).toMatchObject({ kind: "projection", status: "completed", fraction: 1, error: null });
     const reported = queue.progress.filter((p) => p.jobId === first.jobId);
     expect(reported.some((p) => p.done > 0 && p.done < p.total)).toBe(true);
     expect(reported.at(-1)).toMatchObject({ done: 1000, total: 1000 });
-    const stored = await db.job.findUniqueOrThrow({ where: { id: first.jobId } });
-    expect((stored.result as { projectionIds: string[] }).projectionIds).toHaveLength(2);
+    const stored = await queue.get(first.jobId);
+    expect((stored?.result as { projectionIds: string[] } | undefined)?.projectionIds).toHaveLength(2);
 
     const ready = await requestProjections(request);
     expect(ready.status).toBe("ready");
@@ -192,12 +193,14 @@ describe("projection jobs", () => {
     const controller = new AbortController();
     const worker = runWorker(deps, { pollMs: 50, signal: controller.signal });
     try {
-      const caller = createCaller({
-        db,
-        queue,
-        dataDir,
-        inference: { client: deps.inference, slowClient: deps.inference, url: "http://127.0.0.1:9" },
-      });
+      const caller = createCaller(
+        testApiContext({
+          db,
+          queue,
+          dataDir,
+          inference: { client: deps.inference, slowClient: deps.inference, url: "http://127.0.0.1:9" },
+        }),
+      );
       const input = { runId: run.runId, sources: ["depth:V", "fused"], method: "pca" as const };
       const pending = await caller.analysis.requestProjections(input);
       expect(pending.status).toBe("pending");
@@ -299,14 +302,16 @@ describe("projection jobs", () => {
       params: { ...UMAP, seed: 77 },
     });
     if (pending.status !== "pending") throw new Error("expected a job");
-    const caller = createCaller({
-      db,
-      queue,
-      dataDir,
-      inference: { client: deps.inference, slowClient: deps.inference, url: "http://127.0.0.1:9" },
-    });
+    const caller = createCaller(
+      testApiContext({
+        db,
+        queue,
+        dataDir,
+        inference: { client: deps.inference, slowClient: deps.inference, url: "http://127.0.0.1:9" },
+      }),
+    );
     await caller.analysis.cancelJob({ jobId: pending.jobId });
-    expect((await getJob({ db, jobId: pending.jobId })).status).toBe("cancelled");
+    expect((await getJob({ queue, jobId: pending.jobId })).status).toBe("cancelled");
     expect(await queue.claim({ workerId: "w", kinds: ["projection"], staleAfterMs: 60_000 })).toBeNull();
 
     // A computation in flight is abandoned as soon as it is aborted; the thread stops at its next progress step.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EmbeddedJobQueue } from "~/server/jobs/job-queue";
+import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import { getJob } from "~/server/services/analysis/get-job";
 import { requestProjections } from "~/server/services/analysis/request-projections";
 import type { Db } from "~/server/store/db";
@@ -42,7 +42,7 @@ describe("the worker process", () => {
     const pending = await requestProjections(request);
     if (pending.status !== "pending") throw new Error("expected a job");
     await waitUntil(
-      async () => (await getJob({ db, jobId: pending.jobId })).status === "completed",
+      async () => (await getJob({ queue: request.queue, jobId: pending.jobId })).status === "completed",
       60_000,
       `the projection job (${worker.output()})`,
     );

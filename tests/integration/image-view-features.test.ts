@@ -5,10 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pcaRgbMaps } from "~/lib/analysis";
 import { fp16ToFp32, fp32ToFp16 } from "~/lib/tensor";
 import { createCaller } from "~/server/api/root";
-import { EmbeddedJobQueue } from "~/server/jobs/job-queue";
+import type { SourceFeatures } from "~/server/features/feature-file";
+import { LocalFeatureStore } from "~/server/features/feature-store";
+import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import { createInferenceClient } from "~/server/services/inference-client";
 import type { Db } from "~/server/store/db";
-import { LocalFeatureStore } from "~/server/store/feature-store";
+import { testApiContext } from "../helpers/api-context";
 import {
   createSyntheticAnalysisRun,
   createTestDatabase,
@@ -33,12 +35,14 @@ const patches = new Map<string, Float32Array>();
 
 function caller() {
   const down = createInferenceClient({ url: "http://127.0.0.1:9", timeoutMs: 100 });
-  return createCaller({
-    db,
-    queue: new EmbeddedJobQueue(db),
-    dataDir,
-    inference: { client: down, slowClient: down, url: "http://127.0.0.1:9" },
-  });
+  return createCaller(
+    testApiContext({
+      db,
+      queue: new EmbeddedJobQueue(db),
+      dataDir,
+      inference: { client: down, slowClient: down, url: "http://127.0.0.1:9" },
+    }),
+  );
 }
 
 function decodeFloats(base64: string): Float32Array {
@@ -59,8 +63,7 @@ beforeAll(async () => {
   const random = seededRandom(11);
   for (const imageId of run.imageIds) {
     const image = await db.image.findUniqueOrThrow({ where: { id: imageId } });
-    const tensors: Parameters<typeof store.write>[0]["tensors"] = {};
-    const geometry: Record<string, { grid: [number, number]; hasPooledToken: boolean }> = {};
+    const sources: Record<string, SourceFeatures> = {};
     for (const source of SOURCES) {
       const cells = source.grid[0] * source.grid[1];
       const tokens = cells + (source.hasPooledToken ? 1 : 0);
@@ -71,16 +74,20 @@ beforeAll(async () => {
         return (k % source.dim === 0 && isRight ? 4 : 0) + gaussian(random);
       });
       const half = fp32ToFp16(values);
-      tensors[source.name] = { dtype: "F16", shape: [tokens, source.dim], data: half };
-      geometry[source.name] = { grid: source.grid, hasPooledToken: source.hasPooledToken };
+      sources[source.name] = {
+        tensor: { data: values, dims: [tokens, source.dim] },
+        grid: source.grid,
+        hasPooledToken: source.hasPooledToken,
+      };
       const first = source.hasPooledToken ? source.dim : 0;
       patches.set(`${imageId}/${source.name}`, fp16ToFp32(half).slice(first));
     }
-    const file = await store.write({
+    const { file } = await store.writeImage({
       runId: run.runId,
       imageSha256: image.sha256,
-      tensors,
-      metadata: { geometry: JSON.stringify(geometry) },
+      model: "synthetic-model",
+      dtype: "fp16",
+      sources,
     });
     await db.runImage.update({
       where: { runId_imageId: { runId: run.runId, imageId } },

@@ -2,11 +2,12 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "~/server/api/root";
-import { EmbeddedJobQueue } from "~/server/jobs/job-queue";
+import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import { createInferenceClient, type InferenceClient } from "~/server/services/inference-client";
 import { DEFAULT_PROMPTS, DEFAULT_QUESTIONS, defaultSources } from "~/server/services/runs/run-settings";
 import { storeFile } from "~/server/store/content-store";
 import type { Db } from "~/server/store/db";
+import { testApiContext } from "../helpers/api-context";
 import { MINI_MODEL_DIR, STOCK_MODEL_DIR } from "../helpers/mini-model-paths";
 import { getFreePort, ROOT, type RunningProcess, startBin, waitUntil } from "../helpers/processes";
 import { createTestDatabase } from "../helpers/synthetic-analysis-run";
@@ -26,12 +27,14 @@ let sha256: string;
 let bytes: Uint8Array<ArrayBuffer>;
 
 function caller(inference = { client, url }) {
-  return createCaller({
-    db,
-    queue: new EmbeddedJobQueue(db),
-    dataDir,
-    inference: { client: inference.client, slowClient: inference.client, url: inference.url },
-  });
+  return createCaller(
+    testApiContext({
+      db,
+      queue: new EmbeddedJobQueue(db),
+      dataDir,
+      inference: { client: inference.client, slowClient: inference.client, url: inference.url },
+    }),
+  );
 }
 
 async function startInference(modelDir: string) {

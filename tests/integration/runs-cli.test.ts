@@ -6,8 +6,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeNpy, decodeSafetensors } from "~/lib/codec";
 import { fp16ToFp32 } from "~/lib/tensor";
+import { LocalFeatureStore } from "~/server/features/feature-store";
 import { createDb, type Db } from "~/server/store/db";
-import { LocalFeatureStore } from "~/server/store/feature-store";
 import { MINI_MODEL_DIR } from "../helpers/mini-model-paths";
 import { pngHeaderOnly } from "../helpers/png-bytes";
 import { ROOT, waitUntil } from "../helpers/processes";
@@ -154,7 +154,7 @@ describe("fvl encode / runs / export", () => {
       where: { runId: runRow.id, status: "done", image: { items: { some: { fileName: "scene-000.png" } } } },
       include: { image: true },
     });
-    const stored = await new LocalFeatureStore(env.DATA_DIR as string).read(first.featureFile ?? "");
+    const stored = await new LocalFeatureStore(env.DATA_DIR as string).readStored(first.featureFile ?? "");
     const v = stored.tensors["depth:V"];
     if (v?.dtype !== "F16") throw new Error("expected fp16 storage");
     const expectedV = fp16ToFp32(v.data);

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EmbeddedJobQueue } from "~/server/jobs/job-queue";
+import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import { importFolder } from "~/server/services/datasets/import-folder";
 import { createInferenceClient } from "~/server/services/inference-client";
 import { cancelRun, resumeRun } from "~/server/services/runs/control-run";

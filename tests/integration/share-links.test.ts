@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "~/server/api/root";
 import { AppError } from "~/server/app-error";
-import { EmbeddedJobQueue } from "~/server/jobs/job-queue";
+import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import { createInferenceClient } from "~/server/services/inference-client";
 import { createShareLink } from "~/server/services/share/create-share-link";
 import { listShareLinks } from "~/server/services/share/list-share-links";
@@ -9,6 +9,7 @@ import { resolveShareLink } from "~/server/services/share/resolve-share-link";
 import { revokeShareLink } from "~/server/services/share/revoke-share-link";
 import { MAX_SHARE_STATE_BYTES, ShareLinkUnavailableError } from "~/server/services/share/share-link";
 import type { Db } from "~/server/store/db";
+import { testApiContext } from "../helpers/api-context";
 import { createSyntheticAnalysisRun, createTestDatabase } from "../helpers/synthetic-analysis-run";
 
 let db: Db;
@@ -41,12 +42,14 @@ beforeAll(async () => {
   });
   projectionId = projection.id;
   const inference = createInferenceClient({ url: "http://127.0.0.1:9", timeoutMs: 100 });
-  caller = createCaller({
-    db,
-    queue: new EmbeddedJobQueue(db),
-    dataDir,
-    inference: { client: inference, slowClient: inference, url: "http://127.0.0.1:9" },
-  });
+  caller = createCaller(
+    testApiContext({
+      db,
+      queue: new EmbeddedJobQueue(db),
+      dataDir,
+      inference: { client: inference, slowClient: inference, url: "http://127.0.0.1:9" },
+    }),
+  );
 });
 
 afterAll(async () => {

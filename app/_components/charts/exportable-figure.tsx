@@ -1,8 +1,8 @@
 "use client";
 
 import { type ReactNode, useRef, useState } from "react";
-import { downloadFile } from "~/app/runs/[runId]/explore/_components/download-file";
-import { PNG_SCALE, rasterizeSvg } from "~/app/runs/[runId]/explore/_components/rasterize-svg";
+import { downloadFile } from "~/app/_components/download-file";
+import { PNG_SCALE, rasterizeSvg } from "~/app/_components/rasterize-svg";
 
 /** File-name part from free text: "CKA · depth:V" → "cka-depth-v". */
 export function slug(text: string): string {

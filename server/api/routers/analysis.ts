@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { getAlignment } from "~/server/services/analysis/get-alignment";
-import { cancelAnalysisJob, getJob, type JobView } from "~/server/services/analysis/get-job";
+import { cancelAnalysisJob, getJob } from "~/server/services/analysis/get-job";
 import { getPatchProjection, getProjections } from "~/server/services/analysis/get-projections";
 import { listAnalysisPoints } from "~/server/services/analysis/list-analysis-points";
 import { listAnalysisSources } from "~/server/services/analysis/list-analysis-sources";
@@ -13,8 +13,6 @@ import { requestAlignment } from "~/server/services/analysis/request-alignment";
 import { requestPatchProjection, requestProjections } from "~/server/services/analysis/request-projections";
 import { createTRPCRouter, publicProcedure } from "../trpc";
 
-// Job progress is read from the database, where the worker process writes it.
-const JOB_POLL_MS = 500;
 const runId = z.object({ runId: z.string().min(1) });
 const jobId = z.object({ jobId: z.string().min(1) });
 const source = z.string().min(1).max(200);
@@ -64,25 +62,13 @@ export const analysisRouter = createTRPCRouter({
     .input(z.object({ projectionId: z.string().min(1) }))
     .query(({ ctx, input }) => getPatchProjection({ db: ctx.db, projectionId: input.projectionId })),
   /** Status and progress of a job. */
-  job: publicProcedure.input(jobId).query(({ ctx, input }) => getJob({ db: ctx.db, jobId: input.jobId })),
-  /** Live job progress (server-sent events) until the job ends. */
-  jobProgress: publicProcedure.input(jobId).subscription(async function* ({ ctx, input, signal }) {
-    let last = "";
-    while (!signal?.aborted) {
-      const job: JobView = await getJob({ db: ctx.db, jobId: input.jobId });
-      const key = `${job.status}:${job.fraction}`;
-      if (key !== last) {
-        last = key;
-        yield job;
-      }
-      if (["completed", "cancelled", "failed"].includes(job.status)) return;
-      await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
-    }
-  }),
+  job: publicProcedure
+    .input(jobId)
+    .query(({ ctx, input }) => getJob({ queue: ctx.queue, jobId: input.jobId })),
   /** Stops a projection or alignment job. */
   cancelJob: publicProcedure
     .input(jobId)
-    .mutation(({ ctx, input }) => cancelAnalysisJob({ db: ctx.db, queue: ctx.queue, jobId: input.jobId })),
+    .mutation(({ ctx, input }) => cancelAnalysisJob({ queue: ctx.queue, jobId: input.jobId })),
   /** Queues the alignment analysis (paper Figs. 4–5) of a run. */
   requestAlignment: publicProcedure
     .input(
@@ -101,5 +87,5 @@ export const analysisRouter = createTRPCRouter({
   /** The run's latest completed alignment analysis, or null. */
   alignment: publicProcedure
     .input(runId)
-    .query(({ ctx, input }) => getAlignment({ db: ctx.db, runId: input.runId })),
+    .query(({ ctx, input }) => getAlignment({ db: ctx.db, queue: ctx.queue, runId: input.runId })),
 });

@@ -1,21 +1,9 @@
 import { z } from "zod";
-import { env } from "~/server/env";
-import { listDatasets } from "~/server/services/catalog/list-datasets";
 import { importFolder } from "~/server/services/datasets/import-folder";
-import { listDatasetItems } from "~/server/services/datasets/list-dataset-items";
 import { createTRPCRouter, publicProcedure } from "../trpc";
 
 export const datasetsRouter = createTRPCRouter({
-  list: publicProcedure.query(({ ctx }) => listDatasets({ db: ctx.db })),
-  items: publicProcedure
-    .input(
-      z.object({
-        datasetId: z.string().min(1),
-        offset: z.number().int().min(0).default(0),
-        limit: z.number().int().min(1).max(1000).default(100),
-      }),
-    )
-    .query(({ ctx, input }) => listDatasetItems({ db: ctx.db, ...input })),
+  /** Imports a folder on the server from under IMPORT_ROOTS (the API behind the README's folder import). */
   importFolder: publicProcedure
     .input(
       z.object({
@@ -25,6 +13,13 @@ export const datasetsRouter = createTRPCRouter({
       }),
     )
     .mutation(({ ctx, input }) =>
-      importFolder({ db: ctx.db, dataDir: env.dataDir, roots: env.importRoots, ...input }),
+      importFolder({
+        db: ctx.db,
+        dataDir: ctx.dataDir,
+        roots: ctx.limits.importRoots,
+        limits: ctx.limits.imports,
+        maxInputPixels: ctx.limits.maxImagePixels,
+        ...input,
+      }),
     ),
 });

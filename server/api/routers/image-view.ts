@@ -4,7 +4,6 @@ import { getAttentionMaps } from "~/server/services/image-view/attention-maps";
 import { computePcaRgb } from "~/server/services/image-view/compute-pca-rgb";
 import { getImageSummary } from "~/server/services/image-view/get-image-summary";
 import { computePatchSimilarity } from "~/server/services/image-view/patch-similarity";
-import { LocalFeatureStore } from "~/server/store/feature-store";
 import { createTRPCRouter, publicProcedure } from "../trpc";
 
 // PCA over every chosen image's patches runs on the request thread: a few images keep it well under a second.
@@ -30,9 +29,7 @@ export const imageViewRouter = createTRPCRouter({
         foreground: z.enum(["above", "below"]).default("above"),
       }),
     )
-    .query(({ ctx, input }) =>
-      computePcaRgb({ db: ctx.db, features: new LocalFeatureStore(ctx.dataDir), ...input }),
-    ),
+    .query(({ ctx, input }) => computePcaRgb({ db: ctx.db, features: ctx.features, ...input })),
   /** Cosine similarity of one patch to every patch, in its source and at the same cell of other sources. */
   patchSimilarity: publicProcedure
     .input(
@@ -42,9 +39,7 @@ export const imageViewRouter = createTRPCRouter({
         targetSources: z.array(source).min(1).max(16),
       }),
     )
-    .query(({ ctx, input }) =>
-      computePatchSimilarity({ db: ctx.db, features: new LocalFeatureStore(ctx.dataDir), ...input }),
-    ),
+    .query(({ ctx, input }) => computePatchSimilarity({ db: ctx.db, features: ctx.features, ...input })),
   /** Prompt, answer-token and language-model attention maps of one image, computed live (and cached). */
   attention: publicProcedure
     .input(runImage)

@@ -1,5 +1,5 @@
 import type { Tensor } from "~/lib/tensor";
-import { loadPooledVectors } from "~/server/services/features/load-pooled-vectors";
+import { loadPooledVectors } from "~/server/features/pooled-vectors";
 import type { Db } from "~/server/store/db";
 
 /** Fraction of the images held out (by the seed) for the held-out loss and retrieval. */

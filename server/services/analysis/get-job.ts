@@ -1,11 +1,11 @@
 import { AppError } from "~/server/app-error";
 import type { JobQueue } from "~/server/jobs/job-queue";
-import type { Db } from "~/server/store/db";
+import type { JobStatus } from "~/server/jobs/job-status";
 
 export interface JobView {
   id: string;
   kind: string;
-  status: "queued" | "running" | "cancelled" | "completed" | "failed";
+  status: JobStatus;
   /** Progress in [0, 1]. */
   fraction: number;
   /** Why it failed (null otherwise). */
@@ -15,26 +15,15 @@ export interface JobView {
 }
 
 /** A job's status and progress (not its payload or result: those are read through their own services). */
-export async function getJob(options: { db: Db; jobId: string }): Promise<JobView> {
-  const job = await options.db.job.findUnique({
-    where: { id: options.jobId },
-    select: {
-      id: true,
-      kind: true,
-      status: true,
-      progress: true,
-      total: true,
-      error: true,
-      createdAt: true,
-      updatedAt: true,
-    },
-  });
+export async function getJob(options: { queue: JobQueue; jobId: string }): Promise<JobView> {
+  const job = await options.queue.get(options.jobId);
   if (job === null) throw new AppError("NOT_FOUND", `No job ${options.jobId}.`);
+  const { done, total } = job.progress;
   return {
     id: job.id,
     kind: job.kind,
-    status: job.status as JobView["status"],
-    fraction: job.status === "completed" ? 1 : job.total > 0 ? Math.min(1, job.progress / job.total) : 0,
+    status: job.status,
+    fraction: job.status === "completed" ? 1 : total > 0 ? Math.min(1, done / total) : 0,
     error: job.status === "failed" ? job.error : null,
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
@@ -42,8 +31,8 @@ export async function getJob(options: { db: Db; jobId: string }): Promise<JobVie
 }
 
 /** Asks an analysis job to stop: a queued one is cancelled at once, a running one within seconds. */
-export async function cancelAnalysisJob(options: { db: Db; queue: JobQueue; jobId: string }): Promise<void> {
-  const job = await options.db.job.findUnique({ where: { id: options.jobId }, select: { kind: true } });
+export async function cancelAnalysisJob(options: { queue: JobQueue; jobId: string }): Promise<void> {
+  const job = await options.queue.get(options.jobId);
   if (job === null) throw new AppError("NOT_FOUND", `No job ${options.jobId}.`);
   // Encoding runs are cancelled through their run, which keeps its own status.
   if (job.kind === "encode-run") throw new AppError("BAD_INPUT", "Cancel an encoding run from its run page.");

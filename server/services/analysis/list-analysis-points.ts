@@ -1,5 +1,5 @@
+import { keptSourcesOf } from "~/server/services/runs/kept-sources";
 import type { Db } from "~/server/store/db";
-import { keptSourcesOf } from "./projection-inputs";
 
 /** What a point of a projection shows on hover and can be coloured by: one per image of the run. */
 export interface AnalysisPoint {

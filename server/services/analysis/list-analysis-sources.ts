@@ -1,5 +1,5 @@
+import { keptSourcesOf } from "~/server/services/runs/kept-sources";
 import type { Db } from "~/server/store/db";
-import { keptSourcesOf } from "./projection-inputs";
 
 export interface AnalysisSource {
   /** "depth:V", "breadth:<OCR>", "fused", … */

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { procrustesAlign } from "~/lib/analysis/procrustes";
+import { applyProcrustes, procrustesAlign } from "~/lib/analysis/procrustes";
+import { base64OfTypedArray, float32OfBytes } from "~/lib/codec/base64";
 import { AppError } from "~/server/app-error";
 import type { Projection } from "~/server/store/generated/prisma/client";
 import { patchPointsSchema, pooledPointsSchema } from "./projection-inputs";
@@ -49,7 +50,11 @@ export interface PatchProjectionPanel {
 export function toAlignedPanels(rows: readonly Projection[], referenceId: string): ProjectionPanel[] {
   const decoded = rows.map((row) => {
     if (row.mode !== "pooled") throw new AppError("BAD_INPUT", `Projection ${row.id} is a patch projection.`);
-    return { row, imageIds: pooledPointsSchema.parse(row.points).imageIds, coords: decodeCoords(row.coords) };
+    return {
+      row,
+      imageIds: pooledPointsSchema.parse(row.points).imageIds,
+      coords: float32OfBytes(row.coords),
+    };
   });
   const reference = decoded.find((panel) => panel.row.id === referenceId);
   if (reference === undefined)
@@ -60,7 +65,7 @@ export function toAlignedPanels(rows: readonly Projection[], referenceId: string
     method: panel.row.method as ProjectionMethodName,
     params: panel.row.params as Record<string, unknown>,
     imageIds: panel.imageIds,
-    coords: encodeCoords(panel === reference ? panel.coords : alignOnSharedImages(reference, panel)),
+    coords: base64OfTypedArray(panel === reference ? panel.coords : alignOnSharedImages(reference, panel)),
     quality: qualitySchema.nullable().catch(null).parse(panel.row.quality),
     isReference: panel === reference,
   }));
@@ -81,7 +86,7 @@ export function toPatchPanel(row: Projection): PatchProjectionPanel {
     method: row.method as ProjectionMethodName,
     params: row.params as Record<string, unknown>,
     images,
-    coords: encodeCoords(decodeCoords(row.coords)),
+    coords: base64OfTypedArray(float32OfBytes(row.coords)),
     quality: qualitySchema.nullable().catch(null).parse(row.quality),
   };
 }
@@ -106,51 +111,10 @@ function alignOnSharedImages(reference: DecodedPanel, moving: DecodedPanel): Flo
   const a = new Float64Array(pairs.length * 2); // [shared, 2] reference
   const b = new Float64Array(pairs.length * 2); // [shared, 2] moving
   pairs.forEach(([r, m], p) => {
-    a[2 * p] = reference.coords[2 * r] as number;
-    a[2 * p + 1] = reference.coords[2 * r + 1] as number;
-    b[2 * p] = moving.coords[2 * m] as number;
-    b[2 * p + 1] = moving.coords[2 * m + 1] as number;
+    a.set(reference.coords.subarray(2 * r, 2 * r + 2), 2 * p);
+    b.set(moving.coords.subarray(2 * m, 2 * m + 2), 2 * p);
   });
   const fit = procrustesAlign({ data: a, dims: [pairs.length, 2] }, { data: b, dims: [pairs.length, 2] });
-  // Apply the fitted map to every moving point (not only the shared ones): x ↦ s (x − μ_b) R + μ_a.
-  const [ax, ay] = mean2(a);
-  const [bx, by] = mean2(b);
-  const [r00, r01, r10, r11] = fit.rotation as unknown as [number, number, number, number];
-  const out = new Float32Array(moving.coords.length);
-  for (let i = 0; i < moving.coords.length / 2; i++) {
-    const x = (moving.coords[2 * i] as number) - bx;
-    const y = (moving.coords[2 * i + 1] as number) - by;
-    out[2 * i] = fit.scale * (x * r00 + y * r10) + ax;
-    out[2 * i + 1] = fit.scale * (x * r01 + y * r11) + ay;
-  }
-  return out;
-}
-
-function mean2(data: Float64Array): [number, number] {
-  let x = 0;
-  let y = 0;
-  for (let i = 0; i < data.length; i += 2) {
-    x += data[i] as number;
-    y += data[i + 1] as number;
-  }
-  const n = Math.max(1, data.length / 2);
-  return [x / n, y / n];
-}
-
-/** Stored coordinate bytes → Float32Array (copied: SQLite blobs arrive at arbitrary offsets). */
-export function decodeCoords(bytes: Uint8Array): Float32Array {
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  return new Float32Array(copy.buffer);
-}
-
-export function encodeCoords(coords: Float32Array): string {
-  return Buffer.from(coords.buffer, coords.byteOffset, coords.byteLength).toString("base64");
-}
-
-/** Float32Array → bytes for the `coords` column. */
-export function coordsBytes(coords: Float32Array): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(coords.byteLength);
-  bytes.set(new Uint8Array(coords.buffer, coords.byteOffset, coords.byteLength));
-  return bytes;
+  // The fitted map moves every point of the panel, not only the shared ones.
+  return Float32Array.from(applyProcrustes(fit, moving.coords));
 }

@@ -1,9 +1,9 @@
 import { AppError } from "~/server/app-error";
 import type { JobQueue } from "~/server/jobs/job-queue";
+import { requestKeyOf } from "~/server/jobs/request-key";
+import { keptSourcesOf } from "~/server/services/runs/kept-sources";
 import type { Db } from "~/server/store/db";
-import { enqueueOnce } from "./active-jobs";
 import { countCaptionedImages, minimumAlignmentImages } from "./alignment-inputs";
-import { keptSourcesOf } from "./projection-inputs";
 
 // The paper does not publish its probe's settings; 300 Adam steps bring the mini model's probes to a plateau.
 export const DEFAULT_ALIGNMENT_STEPS = 300;
@@ -36,11 +36,7 @@ export async function requestAlignment(options: {
         "Lower the batch size, or add captions in the dataset's manifest.",
     );
   }
-  const jobId = await enqueueOnce({
-    db,
-    queue: options.queue,
-    kind: "alignment",
-    request: { runId, batchSize, seed, steps },
-  });
+  const payload = { runId, batchSize, seed, steps };
+  const jobId = await options.queue.enqueue("alignment", payload, { key: requestKeyOf(payload) });
   return { jobId };
 }

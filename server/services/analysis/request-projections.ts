@@ -1,15 +1,9 @@
 import { AppError } from "~/server/app-error";
 import type { JobQueue } from "~/server/jobs/job-queue";
+import { requestKeyOf } from "~/server/jobs/request-key";
+import { assertKeptSource, keptSourcesOf } from "~/server/services/runs/kept-sources";
 import type { Db } from "~/server/store/db";
-import { enqueueOnce } from "./active-jobs";
-import {
-  assertKeptSource,
-  cacheKeyOf,
-  findCachedProjection,
-  keptSourcesOf,
-  loadPooledInput,
-  selectPatchInput,
-} from "./projection-inputs";
+import { cacheKeyOf, findCachedProjection, loadPooledInput, selectPatchInput } from "./projection-inputs";
 import {
   type PatchProjectionPanel,
   type ProjectionPanel,
@@ -74,12 +68,8 @@ export async function requestProjections(options: {
     const referenceId = cached[sources.indexOf(referenceSource)]?.id ?? "";
     return { status: "ready", panels: toAlignedPanels(cached, referenceId) };
   }
-  const jobId = await enqueueOnce({
-    db,
-    queue: options.queue,
-    kind: "projection",
-    request: { mode: "pooled", runId, sources, method, params: { ...params } },
-  });
+  const payload = { mode: "pooled" as const, runId, sources, method, params: { ...params } };
+  const jobId = await options.queue.enqueue("projection", payload, { key: requestKeyOf(payload) });
   return { status: "pending", jobId };
 }
 
@@ -111,18 +101,14 @@ export async function requestPatchProjection(options: {
   });
   const cached = await findCachedProjection(db, cacheKeyOf(selection.inputHash, method, params));
   if (cached !== null) return { status: "ready", panel: toPatchPanel(cached) };
-  const jobId = await enqueueOnce({
-    db,
-    queue: options.queue,
-    kind: "projection",
-    request: {
-      mode: "patch",
-      runId,
-      source: options.source,
-      imageIds: [...options.imageIds],
-      method,
-      params: { ...params },
-    },
-  });
+  const payload = {
+    mode: "patch" as const,
+    runId,
+    source: options.source,
+    imageIds: [...options.imageIds],
+    method,
+    params: { ...params },
+  };
+  const jobId = await options.queue.enqueue("projection", payload, { key: requestKeyOf(payload) });
   return { status: "pending", jobId };
 }

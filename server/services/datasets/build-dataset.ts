@@ -4,7 +4,7 @@
  * failure midway leaves only content-addressed files that the next import reuses.
  */
 import { AppError } from "~/server/app-error";
-import { env } from "~/server/env";
+import { DEFAULT_GUARDS } from "~/server/env";
 import { type StoredImage, storeFile } from "~/server/store/content-store";
 import type { Db } from "~/server/store/db";
 import type { DatasetDto, ImportLimits, ImportReport } from "./dataset-types";
@@ -19,8 +19,9 @@ export interface IncomingFile {
   bytes: Uint8Array;
 }
 
+/** MAX_IMPORT_FILES and MAX_IMPORT_BYTES at their defaults, for callers that pass no limits. */
 export function defaultImportLimits(): ImportLimits {
-  return { maxFiles: env.MAX_IMPORT_FILES, maxBytes: env.MAX_IMPORT_BYTES };
+  return { ...DEFAULT_GUARDS.imports };
 }
 
 /** Trims the name and refuses an empty, overlong or taken one, before any file is read. */

@@ -1,5 +1,5 @@
 import type { Db } from "~/server/store/db";
-import type { ImportReport } from "./dataset-types";
+import type { ImportLimits, ImportReport } from "./dataset-types";
 import { importFolder } from "./import-folder";
 
 export const DEMO_DATASET_NAME = "demo: florence-vl-mini scenes";
@@ -13,6 +13,8 @@ export async function ensureDemoDataset(options: {
   db: Db;
   dataDir: string;
   demoDir: string;
+  limits?: ImportLimits;
+  maxInputPixels?: number;
 }): Promise<{ isCreated: boolean; datasetId: string; report: ImportReport | null }> {
   const { db, dataDir, demoDir } = options;
   const existing = await db.dataset.findUnique({ where: { name: DEMO_DATASET_NAME }, select: { id: true } });
@@ -25,6 +27,8 @@ export async function ensureDemoDataset(options: {
       folder: demoDir,
       name: DEMO_DATASET_NAME,
       source: "demo",
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.maxInputPixels ? { maxInputPixels: options.maxInputPixels } : {}),
     });
     return { isCreated: true, datasetId: report.dataset.id, report };
   } catch (error) {

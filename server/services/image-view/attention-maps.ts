@@ -1,10 +1,10 @@
-import type { AttentionGrids } from "~/lib/engine/attention-grids";
+import { base64OfTypedArray } from "~/lib/codec/base64";
+import type { AttentionGrids } from "~/lib/tensor/attention-grids";
 import { AppError } from "~/server/app-error";
 import type { InferenceClient } from "~/server/services/inference-client";
 import { runSettingsSchema } from "~/server/services/runs/run-settings";
 import { readStoredFile } from "~/server/store/content-store";
 import type { Db } from "~/server/store/db";
-import { base64Of } from "./base64";
 import { callInference } from "./call-inference";
 import { findRunImage } from "./find-run-image";
 
@@ -126,6 +126,6 @@ function gridsView(grids: AttentionGrids | null, kind: string): AttentionGridsVi
     heads: grids.heads,
     queries: grids.queries,
     grid: grids.grid,
-    data: base64Of(grids.data),
+    data: base64OfTypedArray(grids.data),
   };
 }

@@ -1,7 +1,7 @@
 import { pcaRgbMaps } from "~/lib/analysis";
+import { base64OfTypedArray } from "~/lib/codec/base64";
+import type { FeatureStore } from "~/server/features/feature-store";
 import type { Db } from "~/server/store/db";
-import type { FeatureStore } from "~/server/store/feature-store";
-import { base64Of } from "./base64";
 import { readPatchGrids } from "./read-patch-grids";
 
 export interface PcaRgbMapView {
@@ -48,7 +48,7 @@ export async function computePcaRgb(options: {
       maps: result.maps.map((map, i) => ({
         imageId: grids[i]?.imageId ?? "",
         grid: [map.height, map.width],
-        rgba: base64Of(map.rgba),
+        rgba: base64OfTypedArray(map.rgba),
         foregroundFraction: map.foregroundFraction,
       })),
     });

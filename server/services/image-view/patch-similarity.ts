@@ -1,8 +1,8 @@
+import { base64OfTypedArray } from "~/lib/codec/base64";
 import { l2NormalizeRows, rowOf } from "~/lib/tensor";
 import { AppError } from "~/server/app-error";
+import type { FeatureStore } from "~/server/features/feature-store";
 import type { Db } from "~/server/store/db";
-import type { FeatureStore } from "~/server/store/feature-store";
-import { base64Of } from "./base64";
 import { readPatchGrids } from "./read-patch-grids";
 
 export type SimilarityTargetView =
@@ -70,7 +70,7 @@ export async function computePatchSimilarity(options: {
       min = Math.min(min, dot);
       max = Math.max(max, dot);
     }
-    targets.push({ source, available: true, similarity: base64Of(similarity), min, max });
+    targets.push({ source, available: true, similarity: base64OfTypedArray(similarity), min, max });
   }
   return { source: options.source, grid: clicked.grid, patchIndex: options.patchIndex, targets };
 }

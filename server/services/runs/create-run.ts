@@ -9,6 +9,7 @@ import {
   type RunSettings,
   runSettingsSchema,
 } from "./run-settings";
+import { createRunWithJob } from "./run-status";
 
 export interface CreateRunOptions {
   db: Db;
@@ -25,9 +26,12 @@ export interface CreateRunOptions {
 
 /**
  * Creates a run of a dataset with the model the inference server serves, and queues it. The model's folder and
- * fingerprint are recorded so stored features always say which weights made them.
+ * fingerprint are recorded so stored features always say which weights made them. The run and its job are
+ * created in one transaction.
  */
-export async function createRun(options: CreateRunOptions): Promise<{ id: string; name: string }> {
+export async function createRun(
+  options: CreateRunOptions,
+): Promise<{ id: string; name: string; jobId: string }> {
   const { db } = options;
   const dataset = await db.dataset.findUnique({
     where: { id: options.datasetId },
@@ -56,8 +60,10 @@ export async function createRun(options: CreateRunOptions): Promise<{ id: string
   const name = options.name ?? `${dataset.name} · ${new Date().toISOString().slice(0, 19).replace("T", " ")}`;
   if (await db.run.findUnique({ where: { name } }))
     throw new AppError("CONFLICT", `A run named "${name}" exists; pick another name.`);
-  const run = await db.run.create({
-    data: {
+  return createRunWithJob({
+    db,
+    queue: options.queue,
+    run: {
       name,
       datasetId: dataset.id,
       modelDir: health.modelDir,
@@ -70,7 +76,4 @@ export async function createRun(options: CreateRunOptions): Promise<{ id: string
       total: dataset._count.items,
     },
   });
-  const jobId = await options.queue.enqueue("encode-run", { runId: run.id });
-  await db.run.update({ where: { id: run.id }, data: { jobId } });
-  return { id: run.id, name: run.name };
 }

@@ -2,9 +2,9 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { encodeNpy, encodeSafetensors, type SafetensorsTensor } from "~/lib/codec";
 import { AppError } from "~/server/app-error";
-import { loadPooledVectors } from "~/server/services/features/load-pooled-vectors";
+import type { FeatureStore } from "~/server/features/feature-store";
+import { loadPooledVectors } from "~/server/features/pooled-vectors";
 import type { Db } from "~/server/store/db";
-import type { FeatureStore } from "~/server/store/feature-store";
 
 export type ExportFormat = "safetensors" | "npy" | "csv";
 
@@ -74,10 +74,7 @@ export async function exportRun(options: {
   if (options.format === "safetensors") {
     for (const r of rows) {
       if (r.featureFile === null) continue;
-      await fs.copyFile(
-        options.features.absolutePath(r.featureFile),
-        path.join(outDir, `${r.image.sha256}.safetensors`),
-      );
+      await options.features.copyTo(r.featureFile, path.join(outDir, `${r.image.sha256}.safetensors`));
       written.push(`${r.image.sha256}.safetensors`);
     }
     const tensors: Record<string, SafetensorsTensor> = {};
@@ -97,7 +94,7 @@ export async function exportRun(options: {
     for (const source of sources) {
       const grids = await Promise.all(
         rows.map(async (r) =>
-          r.featureFile ? (await options.features.read(r.featureFile)).tensors[source] : undefined,
+          r.featureFile ? (await options.features.readStored(r.featureFile)).tensors[source] : undefined,
         ),
       );
       const first = grids.find((g) => g !== undefined);

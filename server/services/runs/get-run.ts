@@ -1,9 +1,11 @@
 import { AppError } from "~/server/app-error";
+import { jobStatusSchema } from "~/server/jobs/job-status";
 import type { Db } from "~/server/store/db";
 import { runSettingsSchema } from "./run-settings";
+import type { RunStatus } from "./run-status";
 
 export interface RunProgress {
-  status: string;
+  status: RunStatus;
   total: number;
   done: number;
   failed: number;
@@ -49,7 +51,7 @@ export async function getRunProgress(options: { db: Db; runId: string }): Promis
       : null;
   const remaining = run.total - run.done - run.failed;
   return {
-    status: run.status,
+    status: jobStatusSchema.parse(run.status),
     total: run.total,
     done: run.done,
     failed: run.failed,

@@ -1,11 +1,10 @@
 import { AppError } from "~/server/app-error";
+import type { AppDeps } from "~/server/composition-root";
 import { formatMegabytes } from "~/server/services/datasets/build-dataset";
 import {
   createDatasetFromFiles,
   type UploadedFile,
 } from "~/server/services/datasets/create-dataset-from-files";
-import type { ImportLimits } from "~/server/services/datasets/dataset-types";
-import type { Db } from "~/server/store/db";
 import { errorResponse, jsonError } from "../../_http/error-response";
 
 /**
@@ -15,9 +14,9 @@ import { errorResponse, jsonError } from "../../_http/error-response";
  */
 export async function handleDatasetUpload(
   request: Request,
-  options: { db: Db; dataDir: string; maxBytes: number; limits?: ImportLimits },
+  options: Pick<AppDeps, "db" | "dataDir" | "limits">,
 ): Promise<Response> {
-  const { maxBytes } = options;
+  const maxBytes = options.limits.maxUploadBytes;
   const tooLarge = () =>
     jsonError(
       413,
@@ -86,7 +85,8 @@ export async function handleDatasetUpload(
       name,
       files,
       manifest,
-      limits: options.limits,
+      limits: options.limits.imports,
+      maxInputPixels: options.limits.maxImagePixels,
     });
     return Response.json(report, { status: 201 });
   } catch (error) {

@@ -1,12 +1,11 @@
 "use client";
 
-import type { inferRouterOutputs } from "@trpc/server";
 import Link from "next/link";
 import { useParams } from "next/navigation";
-import type { AppRouter } from "~/server/api/root";
+import type { RouterOutputs } from "~/app/_trpc/router-types";
 import { AskBox } from "./ask-box";
 
-type RunImage = inferRouterOutputs<AppRouter>["runs"]["images"]["items"][number];
+type RunImage = RouterOutputs["runs"]["images"]["items"][number];
 
 const TASK_LABEL: Record<string, string> = {
   "<DETAILED_CAPTION>": "Caption",

@@ -1,14 +1,13 @@
 "use client";
 
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
-import type { inferRouterOutputs } from "@trpc/server";
 import { useEffect, useRef } from "react";
-import type { AppRouter } from "~/server/api/root";
+import type { RouterOutputs } from "~/app/_trpc/router-types";
 import { useGridColumns } from "../../../_components/use-grid-columns";
 import { VirtualGridRows } from "../../../_components/virtual-grid-rows";
 import { ImageCard } from "./image-card";
 
-type RunImage = inferRouterOutputs<AppRouter>["runs"]["images"]["items"][number];
+type RunImage = RouterOutputs["runs"]["images"]["items"][number];
 
 const CARD_MIN_WIDTH = 320;
 const GAP = 16;

@@ -1,6 +1,5 @@
-import { env } from "~/server/env";
+import { getAppDeps } from "~/server/composition-root";
 import { readImageVariant } from "~/server/services/datasets/read-image-variant";
-import { getDb } from "~/server/store/db";
 import { errorResponse } from "../../../_http/error-response";
 
 export const runtime = "nodejs";
@@ -17,7 +16,8 @@ export async function GET(
   const { sha256, variant } = await context.params;
   const etag = `"${sha256}-${variant}"`;
   try {
-    const file = await readImageVariant({ db: getDb(), dataDir: env.dataDir, sha256, variant });
+    const { db, dataDir } = getAppDeps();
+    const file = await readImageVariant({ db, dataDir, sha256, variant });
     const headers = new Headers({
       "Content-Type": file.contentType,
       "Cache-Control": "public, max-age=31536000, immutable",

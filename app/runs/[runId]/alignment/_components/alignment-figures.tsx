@@ -1,16 +1,15 @@
 "use client";
 
-import type { inferRouterOutputs } from "@trpc/server";
 import { BarChart, Heatmap, LineChart } from "~/app/_components/charts/charts";
 import { ExportableFigure } from "~/app/_components/charts/exportable-figure";
 import { SERIES_COLOURS } from "~/app/_components/charts/figure-frame";
 import type { LineSeries } from "~/app/_components/charts/line-chart";
+import type { RouterOutputs } from "~/app/_trpc/router-types";
 import { buildCsv } from "~/lib/viz/figure-csv";
-import type { AppRouter } from "~/server/api/root";
 import type { AlignmentViewProps } from "./alignment-view";
 import { RetrievalTable } from "./retrieval-table";
 
-type AlignmentResult = NonNullable<inferRouterOutputs<AppRouter>["analysis"]["alignment"]>;
+type AlignmentResult = NonNullable<RouterOutputs["analysis"]["alignment"]>;
 type Row = AlignmentResult["rows"][number];
 
 // The alignment job names its concatenation rows so (server/services/analysis/alignment-sources.ts).

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { urlStateCodec } from "~/lib/viz/url-state";
 
 /** The alignment view's state as URL search parameters; each falls back to its default on its own. */
 
@@ -31,17 +32,4 @@ const PARAM: Record<keyof AlignmentState, string> = {
   job: "job",
 };
 
-export function parseAlignmentState(params: URLSearchParams): AlignmentState {
-  return schema.parse(
-    Object.fromEntries(Object.entries(PARAM).map(([field, name]) => [field, params.get(name) ?? undefined])),
-  );
-}
-
-export function serializeAlignmentState(state: AlignmentState): URLSearchParams {
-  const defaults = schema.parse({});
-  const params = new URLSearchParams();
-  for (const [field, name] of Object.entries(PARAM) as [keyof AlignmentState, string][]) {
-    if (state[field] !== defaults[field]) params.set(name, String(state[field]));
-  }
-  return params;
-}
+export const alignmentStateCodec = urlStateCodec(schema, PARAM);

@@ -1,6 +1,6 @@
 "use client";
 
-import { downloadFile } from "~/app/runs/[runId]/explore/_components/download-file";
+import { downloadFile } from "~/app/_components/download-file";
 import { buildCsv } from "~/lib/viz/figure-csv";
 
 interface RetrievalRow {

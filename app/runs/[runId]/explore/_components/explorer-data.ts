@@ -1,12 +1,11 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import type { inferRouterOutputs } from "@trpc/server";
 import { useMemo } from "react";
-import type { AppRouter } from "~/server/api/root";
+import type { RouterOutputs } from "~/app/_trpc/router-types";
 import { useTRPC } from "../../../../_trpc/react";
 
-export type AnalysisPoint = inferRouterOutputs<AppRouter>["analysis"]["points"][number];
+export type AnalysisPoint = RouterOutputs["analysis"]["points"][number];
 
 /** The run's images (hover, colour, gallery) and kept sources, with each image's index for linking panels. */
 export function useRunPoints(runId: string) {

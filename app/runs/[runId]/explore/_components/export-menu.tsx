@@ -1,6 +1,8 @@
 "use client";
 
 import { useState } from "react";
+import { downloadFile } from "~/app/_components/download-file";
+import { rasterizeSvg } from "~/app/_components/rasterize-svg";
 import type { Categories } from "~/lib/viz/categories";
 import { explorerCsv, explorerFigure } from "~/lib/viz/explorer-exports";
 import { buildCsv } from "~/lib/viz/figure-csv";
@@ -8,9 +10,7 @@ import { buildFigurePack } from "~/lib/viz/figure-pack";
 import { buildFigureSvg } from "~/lib/viz/figure-svg";
 import { slug } from "~/lib/viz/file-name";
 import type { DecodedPanel } from "~/lib/viz/panels";
-import { downloadFile } from "./download-file";
 import type { AnalysisPoint } from "./explorer-data";
-import { rasterizeSvg } from "./rasterize-svg";
 
 const ALL = "all panels";
 // A figure pack carries thumbnails of at most this many selected images (each a few KB).

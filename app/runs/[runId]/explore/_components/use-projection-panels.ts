@@ -1,13 +1,12 @@
 "use client";
 
 import { skipToken, useMutation, useQuery } from "@tanstack/react-query";
-import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { useEffect, useState } from "react";
-import type { AppRouter } from "~/server/api/root";
+import type { RouterInputs, RouterOutputs } from "~/app/_trpc/router-types";
 import { useTRPC } from "../../../../_trpc/react";
 
-type Inputs = inferRouterInputs<AppRouter>["analysis"];
-type Outputs = inferRouterOutputs<AppRouter>["analysis"];
+type Inputs = RouterInputs["analysis"];
+type Outputs = RouterOutputs["analysis"];
 type ProjectionRequest = Inputs["requestProjections"];
 type PatchProjectionRequest = Inputs["requestPatchProjection"];
 type ProjectionPanelDto = Outputs["projections"]["panels"][number];

@@ -1,19 +1,18 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import type { inferRouterOutputs } from "@trpc/server";
 import { useMemo } from "react";
 import { PatchMap } from "~/app/_components/charts/charts";
 import { ExportableFigure } from "~/app/_components/charts/exportable-figure";
 import { useTRPC } from "~/app/_trpc/react";
-import { type AttentionGrids, selectGrid } from "~/lib/engine/attention-grids";
+import type { RouterOutputs } from "~/app/_trpc/router-types";
+import { float32OfBase64 } from "~/lib/codec/base64";
+import { type AttentionGrids, selectGrid } from "~/lib/tensor/attention-grids";
 import { buildCsv } from "~/lib/viz/figure-csv";
-import type { AppRouter } from "~/server/api/root";
-import { decodeFloats } from "./decode-base64";
 import type { ImageViewState } from "./image-view-state";
 import { TokenLine } from "./token-line";
 
-type AttentionView = inferRouterOutputs<AppRouter>["imageView"]["attention"];
+type AttentionView = RouterOutputs["imageView"]["attention"];
 type GridsView = AttentionView["tasks"][number]["crossAttention"];
 
 // Per-layer maps are small multiples: narrower than the PCA maps so a 12-layer model fits in three rows.
@@ -212,6 +211,6 @@ function decodeGrids(view: GridsView | null): AttentionGrids | null {
     heads: view.heads,
     queries: view.queries,
     grid: view.grid,
-    data: decodeFloats(view.data),
+    data: float32OfBase64(view.data),
   };
 }

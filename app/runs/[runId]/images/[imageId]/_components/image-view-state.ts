@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { urlStateCodec } from "~/lib/viz/url-state";
 
 /**
  * The image view's whole state as URL search parameters (reload, bookmark and Back keep the view). Each
@@ -50,21 +51,4 @@ const PARAM: Record<keyof ImageViewState, string> = {
   opacity: "op",
 };
 
-export function parseImageViewState(params: URLSearchParams): ImageViewState {
-  const raw = Object.fromEntries(
-    Object.entries(PARAM).map(([field, name]) => [field, params.get(name) ?? undefined]),
-  );
-  return schema.parse(raw);
-}
-
-export function serializeImageViewState(state: ImageViewState): URLSearchParams {
-  const defaults = schema.parse({});
-  const params = new URLSearchParams();
-  for (const [field, name] of Object.entries(PARAM) as [keyof ImageViewState, string][]) {
-    const value = state[field];
-    if (JSON.stringify(value) === JSON.stringify(defaults[field])) continue;
-    if (Array.isArray(value)) params.set(name, value.join(","));
-    else params.set(name, value === null ? "none" : String(value));
-  }
-  return params;
-}
+export const imageViewStateCodec = urlStateCodec(schema, PARAM);

@@ -4,8 +4,8 @@ import { useQuery } from "@tanstack/react-query";
 import { PatchMap } from "~/app/_components/charts/charts";
 import { ExportableFigure } from "~/app/_components/charts/exportable-figure";
 import { useTRPC } from "~/app/_trpc/react";
+import { bytesOfBase64 } from "~/lib/codec/base64";
 import { buildCsv } from "~/lib/viz/figure-csv";
-import { decodeBytes } from "./decode-base64";
 import type { ImageViewState } from "./image-view-state";
 import { SimilarityMaps } from "./similarity-maps";
 
@@ -106,7 +106,7 @@ export function PcaSection(props: PcaSectionProps) {
           {maps.data.map((view) => {
             const map = view.maps[0];
             if (map === undefined) return null;
-            const rgba = decodeBytes(map.rgba);
+            const rgba = bytesOfBase64(map.rgba);
             const ratios = view.explainedVarianceRatio[0] ?? [];
             return (
               <ExportableFigure

@@ -4,8 +4,8 @@ import { useQuery } from "@tanstack/react-query";
 import { PatchMap } from "~/app/_components/charts/charts";
 import { ExportableFigure } from "~/app/_components/charts/exportable-figure";
 import { useTRPC } from "~/app/_trpc/react";
+import { float32OfBase64 } from "~/lib/codec/base64";
 import { buildCsv } from "~/lib/viz/figure-csv";
-import { decodeFloats } from "./decode-base64";
 import { MAP_WIDTH, type PcaSectionProps } from "./pca-section";
 
 /** Cosine similarity of the picked patch to every patch, in its source and at the same cell of the others. */
@@ -65,7 +65,7 @@ function SimilarityFigure(
     patch: number;
   },
 ) {
-  const values = decodeFloats(props.target.similarity);
+  const values = float32OfBase64(props.target.similarity);
   const [, cols] = props.grid;
   return (
     <ExportableFigure

@@ -1,0 +1,89 @@
+/**
+ * The composition root: the one place the process's dependencies are built from the validated configuration
+ * (server/env.ts). Every entry point takes them from here: the tRPC context and route handlers (web), the job
+ * worker, the CLI and the launcher. Modules below receive what they need as arguments and never read `env`.
+ * docs/architecture.md lists the ports and which implementation each gets here.
+ */
+import { type Env, env } from "~/server/env";
+import { type FeatureStore, LocalFeatureStore } from "~/server/features/feature-store";
+import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
+import type { JobQueue } from "~/server/jobs/job-queue";
+import type { ImportLimits } from "~/server/services/datasets/dataset-types";
+import { createInferenceClient, type InferenceClient } from "~/server/services/inference-client";
+import { createDb, type Db } from "~/server/store/db";
+
+// A live question encodes the image once (cached afterwards) and decodes a short answer.
+const LIVE_QUESTION_TIMEOUT_MS = 120_000;
+// Encoding one batch can take a while on a CPU; a generous timeout keeps slow batches from failing.
+const BATCH_TIMEOUT_MS = 10 * 60_000;
+
+/** The inference server, through clients that give up after different times. */
+export interface InferenceClients {
+  url: string;
+  /** Answers quickly or not at all (health, model checks). */
+  client: InferenceClient;
+  /** Waits for one image's model work (live questions, attention maps). */
+  slowClient: InferenceClient;
+  /** Waits for a batch (the job worker). */
+  batchClient: InferenceClient;
+}
+
+/** Guards and limits from the configuration, handed to the services that enforce them. */
+export interface Limits {
+  maxImagePixels: number;
+  maxUploadBytes: number;
+  imports: ImportLimits;
+  importRoots: readonly string[];
+  jobStaleAfterMs: number;
+}
+
+export interface AppDeps {
+  /** Where migrations are applied (launcher, CLI). */
+  databaseUrl: string;
+  dataDir: string;
+  modelDir: string;
+  db: Db;
+  features: FeatureStore;
+  queue: JobQueue;
+  inference: InferenceClients;
+  limits: Limits;
+}
+
+/** Builds every dependency from a configuration; `db` may be handed in (tests, or a process that has one). */
+export function createAppDeps(config: Env, options: { db?: Db } = {}): AppDeps {
+  const db = options.db ?? createDb(config.DATABASE_URL);
+  const inference = (timeoutMs: number) => createInferenceClient({ url: config.INFERENCE_URL, timeoutMs });
+  return {
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.dataDir,
+    modelDir: config.modelDir,
+    db,
+    features: new LocalFeatureStore(config.dataDir),
+    queue: new EmbeddedJobQueue(db),
+    inference: {
+      url: config.INFERENCE_URL,
+      client: inference(config.INFERENCE_HEALTH_TIMEOUT_MS),
+      slowClient: inference(LIVE_QUESTION_TIMEOUT_MS),
+      batchClient: inference(BATCH_TIMEOUT_MS),
+    },
+    limits: {
+      maxImagePixels: config.MAX_IMAGE_PIXELS,
+      maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      imports: { maxFiles: config.MAX_IMPORT_FILES, maxBytes: config.MAX_IMPORT_BYTES },
+      importRoots: config.importRoots,
+      jobStaleAfterMs: config.JOB_STALE_AFTER_MS,
+    },
+  };
+}
+
+// One database client per process, kept on globalThis so Next.js dev reloads don't open a new connection each
+// time; the rest is cheap and rebuilt with the module.
+const holder = globalThis as unknown as { lensDb?: Db };
+let deps: AppDeps | undefined;
+
+/** This process's dependencies, built once from the environment. */
+export function getAppDeps(): AppDeps {
+  holder.lensDb ??= createDb(env.DATABASE_URL);
+  deps ??= createAppDeps(env, { db: holder.lensDb });
+  return deps;
+}

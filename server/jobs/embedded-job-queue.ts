@@ -1,0 +1,155 @@
+import type { Db } from "~/server/store/db";
+import type { Job } from "~/server/store/generated/prisma/client";
+import { JOB_KINDS, type JobKind, type JobPayload } from "./job-kinds";
+import type { ClaimedJob, EnqueueOptions, JobQueue, JobRecord } from "./job-queue";
+import { ACTIVE_JOB_STATUSES, jobStatusSchema } from "./job-status";
+
+/** The embedded queue: the SQLite Job table, the only code that reads or writes it. */
+export class EmbeddedJobQueue implements JobQueue {
+  constructor(private readonly db: Db) {}
+
+  async enqueue<K extends JobKind>(
+    kind: K,
+    payload: JobPayload<K>,
+    options: EnqueueOptions = {},
+  ): Promise<string> {
+    const db = options.transaction ?? this.db;
+    if (options.key !== undefined) {
+      const same = await db.job.findFirst({
+        where: {
+          kind,
+          requestKey: options.key,
+          status: { in: [...ACTIVE_JOB_STATUSES] },
+          cancelRequested: false,
+        },
+        orderBy: { createdAt: "asc" },
+        select: { id: true },
+      });
+      if (same !== null) return same.id;
+    }
+    const job = await db.job.create({
+      data: { kind, payload, requestKey: options.key ?? null, runId: payload.runId },
+    });
+    return job.id;
+  }
+
+  async get(jobId: string): Promise<JobRecord | null> {
+    const job = await this.db.job.findUnique({ where: { id: jobId } });
+    return job === null ? null : toRecord(job);
+  }
+
+  async latestCompleted(kind: JobKind, runId: string): Promise<JobRecord | null> {
+    const job = await this.db.job.findFirst({
+      where: { kind, runId, status: "completed" },
+      orderBy: { updatedAt: "desc" },
+    });
+    return job === null ? null : toRecord(job);
+  }
+
+  async claim(options: {
+    workerId: string;
+    kinds: readonly JobKind[];
+    staleAfterMs: number;
+    jobId?: string;
+  }): Promise<ClaimedJob | null> {
+    const staleBefore = new Date(Date.now() - options.staleAfterMs);
+    const claimable = {
+      kind: { in: [...options.kinds] },
+      ...(options.jobId ? { id: options.jobId } : {}),
+      OR: [{ status: "queued" }, { status: "running", heartbeatAt: { lt: staleBefore } }],
+    };
+    const candidate = await this.db.job.findFirst({ where: claimable, orderBy: { createdAt: "asc" } });
+    if (candidate === null) return null;
+    // The conditional update is the lock: of two workers racing for one job, only one changes a row.
+    const { count } = await this.db.job.updateMany({
+      where: { ...claimable, id: candidate.id },
+      data: { status: "running", lockedBy: options.workerId, heartbeatAt: new Date() },
+    });
+    if (count !== 1) return null;
+    return { id: candidate.id, kind: kindOf(candidate.kind), payload: candidate.payload };
+  }
+
+  async heartbeat(
+    jobId: string,
+    workerId: string,
+    progress?: { done: number; total: number },
+  ): Promise<void> {
+    await this.db.job.updateMany({
+      where: { id: jobId, lockedBy: workerId },
+      data: {
+        heartbeatAt: new Date(),
+        ...(progress ? { progress: progress.done, total: progress.total } : {}),
+      },
+    });
+  }
+
+  async complete(jobId: string, result?: unknown): Promise<void> {
+    await this.finish(jobId, {
+      status: "completed",
+      error: null,
+      ...(result === undefined ? {} : { result: result as object }),
+    });
+  }
+
+  async fail(jobId: string, message: string): Promise<void> {
+    await this.finish(jobId, { status: "failed", error: message });
+  }
+
+  async markCancelled(jobId: string): Promise<void> {
+    await this.finish(jobId, { status: "cancelled", error: null });
+  }
+
+  async requestCancel(jobId: string): Promise<void> {
+    // A queued job is cancelled at once; a running one is flagged and stopped by its worker at its next check.
+    await this.db.job.updateMany({ where: { id: jobId, status: "queued" }, data: { status: "cancelled" } });
+    await this.db.job.updateMany({
+      where: { id: jobId, status: "running" },
+      data: { cancelRequested: true },
+    });
+  }
+
+  async isCancelRequested(jobId: string): Promise<boolean> {
+    const job = await this.db.job.findUnique({
+      where: { id: jobId },
+      select: { status: true, cancelRequested: true },
+    });
+    return job === null || job.status === "cancelled" || job.cancelRequested;
+  }
+
+  async requeue(jobId: string): Promise<void> {
+    await this.db.job.update({
+      where: { id: jobId },
+      data: { status: "queued", error: null, lockedBy: null, heartbeatAt: null, cancelRequested: false },
+    });
+  }
+
+  private async finish(
+    jobId: string,
+    data: { status: "completed" | "failed" | "cancelled"; error: string | null; result?: object },
+  ): Promise<void> {
+    await this.db.job.update({
+      where: { id: jobId },
+      data: { ...data, lockedBy: null, cancelRequested: false },
+    });
+  }
+}
+
+function kindOf(kind: string): JobKind {
+  const known = JOB_KINDS.find((k) => k === kind);
+  if (known === undefined) throw new Error(`unknown job kind "${kind}" in the Job table`);
+  return known;
+}
+
+function toRecord(job: Job): JobRecord {
+  return {
+    id: job.id,
+    kind: kindOf(job.kind),
+    status: jobStatusSchema.parse(job.status),
+    progress: { done: job.progress, total: job.total },
+    error: job.error,
+    isCancelRequested: job.cancelRequested,
+    result: job.result,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+  };
+}

@@ -1,0 +1,45 @@
+import type { FeatureStore } from "~/server/features/feature-store";
+import type { TextFeatureProvider } from "~/server/services/analysis/text-features";
+import type { InferenceClient } from "~/server/services/inference-client";
+import { markRunEnded } from "~/server/services/runs/run-status";
+import type { Db } from "~/server/store/db";
+import { alignmentJobHandler } from "./alignment-job";
+import { encodeRun, type RunCounts } from "./encode-run";
+import type { JobKind } from "./job-kinds";
+import type { JobHandler } from "./job-lifecycle";
+import { projectionJobHandler } from "./projection-job";
+
+export interface HandlerDeps {
+  db: Db;
+  dataDir: string;
+  inference: InferenceClient;
+  features: FeatureStore;
+  textFeatures: TextFeatureProvider;
+  /** Per-batch counts of encode runs (the CLI's progress bar). */
+  onRunProgress?: (counts: RunCounts) => void;
+}
+
+/** Each kind of job (job-kinds.ts) paired with its handler; the type makes a kind without one an error. */
+export function jobHandlers(deps: HandlerDeps): { [K in JobKind]: JobHandler<K> } {
+  return {
+    "encode-run": {
+      run: async ({ payload, isCancelled, reportProgress }) => {
+        await encodeRun({
+          ...deps,
+          runId: payload.runId,
+          isCancelled,
+          onProgress: (counts) => {
+            reportProgress(counts.total === 0 ? 1 : (counts.done + counts.failed) / counts.total);
+            deps.onRunProgress?.(counts);
+          },
+        });
+        return undefined;
+      },
+      // The run's status follows its job's end (failed with the job's message).
+      settled: (outcome, payload, error) =>
+        markRunEnded({ db: deps.db, runId: payload.runId, outcome, error }),
+    },
+    projection: projectionJobHandler(deps),
+    alignment: alignmentJobHandler(deps),
+  };
+}
