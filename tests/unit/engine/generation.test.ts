@@ -77,6 +77,16 @@ describe("generate", () => {
     expect(closed.ids).toEqual([BOS, 3, 3, EOS]);
   });
 
+  it("ends at any of the stop tokens, greedy and beam", async () => {
+    // Token 4 ("b") as a chat model's end-of-turn token: greedy BOS → a → b stops there instead of at EOS.
+    const chat = { 0: [0, 0, 0, 1, 0], 3: [0, 0.2, 0, 0.3, 0.5], 4: [0, 0.9, 0, 0.05, 0.05] };
+    const greedy = await generate(bigramStepper(chat, 5), { ...base, stopIds: [4] });
+    expect(greedy.ids).toEqual([BOS, 3, 4]);
+    const beam = await generate(bigramStepper(chat, 5), { ...base, numBeams: 2, stopIds: [4] });
+    expect(beam.ids.at(-1)).toBe(4);
+    expect(beam.ids).toEqual([BOS, 3, 4]);
+  });
+
   it("never repeats an n-gram when asked not to", async () => {
     const loop = { 0: [0, 0, 0, 1, 0], 3: [0, 0.01, 0, 0.7, 0.29], 4: [0, 0.01, 0, 0.7, 0.29] };
     const result = await generate(bigramStepper(loop, 5), { ...base, maxNewTokens: 8, noRepeatNgramSize: 2 });

@@ -1,0 +1,186 @@
+/**
+ * `npm run bench:answer`: decoding speed of a Florence-VL language model in the engine, with and without the
+ * key/value cache, against transformers' `generate` on the same weights in the same run (bench/answer_torch.py).
+ * The model is a random shrunk Phi-3.5-mini (llava_phi) checkpoint exported by fvl_export; the prompt is
+ * Florence-VL's phi3 chat template with the 577 visual tokens of one image. Decoding tokens/s excludes the prompt:
+ * (tokens(N) - 1) / (time(N new tokens) - time(1 new token)). Medians over repeats, then over rounds.
+ * Writes bench/results/answer.json.
+ */
+import { execFile } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import {
+  answerQuestion,
+  chatPromptIds,
+  encodeImages,
+  type LoadedModel,
+  loadModel,
+  ORT_VERSION,
+  preprocessImage,
+} from "~/lib/engine";
+import type { Tensor } from "~/lib/tensor";
+import { median } from "./median";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const EXPORT_DIR = path.join(ROOT, "tools", "export");
+const PYTHON = path.join(EXPORT_DIR, ".venv", "bin", "python");
+const IMAGES_DIR = path.join(ROOT, "tests", "fixtures", "florence-vl-mini", "images");
+const RESULTS = path.join(ROOT, "bench", "results", "answer.json");
+// Both runtimes get the machine's cores (2 in CI) and run one after the other.
+const THREADS = Math.max(1, os.availableParallelism());
+const MAX_NEW_TOKENS = 32;
+const REPEATS = 5;
+const ROUNDS = 3;
+const QUESTION = "Describe the image in detail.";
+
+const run = promisify(execFile);
+
+async function python(args: string[]): Promise<string> {
+  const { stdout } = await run(PYTHON, args, {
+    cwd: EXPORT_DIR,
+    env: { ...process.env, OPENBLAS_NUM_THREADS: "1", FVL_EXPORT_THREADS: String(THREADS) },
+    maxBuffer: 1 << 24,
+  });
+  return stdout;
+}
+
+async function medianSeconds(work: () => Promise<unknown>): Promise<number> {
+  await work(); // warm-up: allocator growth and first-run kernels are not steady state
+  const times: number[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    const started = performance.now();
+    await work();
+    times.push((performance.now() - started) / 1000);
+  }
+  return median(times);
+}
+
+async function engineRound(model: LoadedModel, visual: Tensor<Float32Array>, useCache: boolean) {
+  const answer = (maxNewTokens: number) =>
+    answerQuestion(model, visual, QUESTION, { grid: [24, 24], hasPooledToken: true, maxNewTokens, useCache });
+  const one = await medianSeconds(() => answer(1));
+  const many = await medianSeconds(() => answer(MAX_NEW_TOKENS));
+  const tokens = (await answer(MAX_NEW_TOKENS)).tokenIds.length;
+  return { seconds_1: one, seconds_n: many, tokens };
+}
+
+function decodeRate(round: { seconds_1: number; seconds_n: number; tokens: number }): number {
+  return (round.tokens - 1) / (round.seconds_n - round.seconds_1);
+}
+
+async function main(): Promise<void> {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), "bench-answer-"));
+  try {
+    const folders = JSON.parse(
+      await python(["-m", "fvl_export.llm.testing", "--out", work, "--architecture", "phi3"]),
+    ) as { checkpoint: string; tower_files: string };
+    const modelDir = path.join(work, "model");
+    await python([
+      "-m",
+      "fvl_export",
+      "export",
+      "--from",
+      folders.checkpoint,
+      "--tower-files",
+      folders.tower_files,
+      "--out",
+      modelDir,
+    ]);
+    const model = await loadModel(modelDir, {
+      session: { executionProvider: "cpu", intraOpThreads: THREADS, interOpThreads: 1, allowSpinning: false },
+    });
+    const [imageFile] = await fs.readdir(IMAGES_DIR);
+    const { pixelValues } = await preprocessImage(
+      await fs.readFile(path.join(IMAGES_DIR, imageFile ?? "")),
+      model.preprocess,
+      { maxInputPixels: 1e8 },
+    );
+    const [image] = await encodeImages(model, [pixelValues], {
+      prompts: [],
+      includeStages: false,
+      includeFused: true,
+      includeAttention: false,
+    });
+    const visual = image?.sources.fused?.tensor;
+    if (visual === undefined) throw new Error("no fused visual tokens");
+    const visualFile = path.join(work, "visual.f32");
+    await fs.writeFile(
+      visualFile,
+      Buffer.from(visual.data.buffer, visual.data.byteOffset, visual.data.byteLength),
+    );
+    const { before, after } = chatPromptIds(model, QUESTION);
+
+    const engine = { with_cache: [] as number[], without_cache: [] as number[] };
+    const rounds: unknown[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const cached = await engineRound(model, visual, true);
+      const uncached = await engineRound(model, visual, false);
+      engine.with_cache.push(decodeRate(cached));
+      engine.without_cache.push(decodeRate(uncached));
+      rounds.push({ with_cache: cached, without_cache: uncached });
+    }
+    await model.release();
+    const torch = JSON.parse(
+      await python([
+        path.join(ROOT, "bench", "answer_torch.py"),
+        "--checkpoint",
+        folders.checkpoint,
+        "--visual-tokens",
+        visualFile,
+        "--question",
+        QUESTION,
+        "--max-new-tokens",
+        String(MAX_NEW_TOKENS),
+        "--threads",
+        String(THREADS),
+        "--repeats",
+        String(REPEATS),
+        "--rounds",
+        String(ROUNDS),
+      ]),
+    ) as { torch_version: string; rounds: { seconds_1: number; seconds_n: number; tokens: number }[] };
+    const withCache = median(engine.with_cache);
+    const withoutCache = median(engine.without_cache);
+    const transformers = median(torch.rounds.map(decodeRate));
+    const manifest = model.manifest as { llm?: Record<string, unknown> } | null;
+    const result = {
+      benchmark: "answer decoding, random shrunk Phi-3.5-mini (llava_phi) exported by fvl_export, fp32, CPU",
+      model: Object.fromEntries(
+        ["hidden", "layers", "heads", "kv_heads", "head_dim", "intermediate", "vocab_size"].map((k) => [
+          k,
+          manifest?.llm?.[k],
+        ]),
+      ),
+      prompt_tokens: before.length + (visual.dims.at(-2) ?? 0) + after.length,
+      max_new_tokens: MAX_NEW_TOKENS,
+      threads: THREADS,
+      // Other work on a shared machine slows both runtimes unevenly: the load says how quiet the run was.
+      load_average_1m: os.loadavg()[0],
+      repeats: REPEATS,
+      rounds: ROUNDS,
+      onnxruntime_node: ORT_VERSION,
+      torch: torch.torch_version,
+      decode_tokens_per_s: {
+        engine_with_cache: withCache,
+        engine_without_cache: withoutCache,
+        transformers_generate: transformers,
+      },
+      cache_speedup: withCache / withoutCache,
+      engine_vs_transformers: withCache / transformers,
+      engine_rounds: rounds,
+      transformers_rounds: torch.rounds,
+    };
+    await fs.mkdir(path.dirname(RESULTS), { recursive: true });
+    await fs.writeFile(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(JSON.stringify(result.decode_tokens_per_s, null, 2));
+    console.log(
+      `cache speed-up ${result.cache_speedup.toFixed(2)}x, engine vs transformers ${result.engine_vs_transformers.toFixed(2)}x → ${RESULTS}`,
+    );
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();
