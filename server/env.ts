@@ -20,7 +20,7 @@ const schema = z.object({
   INFERENCE_URL: z.url().optional(),
   /** How long the web server waits for the inference server's health answer before reporting it down. */
   INFERENCE_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
-  /** The model folder the inference server serves (design.md: the model-directory contract). */
+  /** The model folder the inference server serves (docs/architecture.md: the model-folder contract). */
   MODEL_DIR: z.string().min(1).default("models/florence-vl-mini"),
   /** ONNX Runtime execution provider; `cuda` needs `npm ci --onnxruntime-node-install=cuda12`. */
   EXECUTION_PROVIDER: z.enum(["cpu", "cuda", "webgpu"]).default("cpu"),

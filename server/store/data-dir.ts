@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 
-/** Sub-folders of DATA_DIR (design.md, Storage). */
+/** Sub-folders of DATA_DIR (docs/architecture.md, Storage). */
 export const DATA_SUBDIRS = ["images", "thumbnails", "features", "exports", "imports"] as const;
 
 /** Creates DATA_DIR and its sub-folders if missing; safe to call on every start. */

@@ -1,3 +1,5 @@
+// Never in a browser bundle (it would carry the database driver): see package.json "imports".
+import "#server-only";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { type Prisma, PrismaClient } from "./generated/prisma/client";
 

@@ -3,6 +3,8 @@ import { float32OfBytes as decodeCoords } from "~/lib/codec/base64";
 import { createCaller } from "~/server/api/root";
 import { LocalFeatureStore } from "~/server/features/feature-store";
 import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
+import type { JobKind, JobPayload } from "~/server/jobs/job-kinds";
+import type { EnqueueOptions } from "~/server/jobs/job-queue";
 import { processJob, runWorker, type WorkerDeps } from "~/server/jobs/run-worker";
 import { ComputeCancelledError, runInComputeThread } from "~/server/services/analysis/compute-thread";
 import { getJob } from "~/server/services/analysis/get-job";
@@ -23,9 +25,19 @@ import {
 const IMAGES = 120;
 const UMAP = { nNeighbors: 10, minDist: 0.1, seed: 3, nEpochs: 120 };
 
-/** A queue that remembers every progress value its jobs reported. */
+/** A queue that remembers every progress value its jobs reported, and the job each enqueue of a kind gave. */
 class RecordingQueue extends EmbeddedJobQueue {
   readonly progress: { jobId: string; done: number; total: number }[] = [];
+  readonly enqueued: { kind: JobKind; jobId: string }[] = [];
+  override async enqueue<K extends JobKind>(
+    kind: K,
+    payload: JobPayload<K>,
+    options?: EnqueueOptions,
+  ): Promise<string> {
+    const jobId = await super.enqueue(kind, payload, options);
+    this.enqueued.push({ kind, jobId });
+    return jobId;
+  }
   override async heartbeat(jobId: string, workerId: string, progress?: { done: number; total: number }) {
     if (progress) this.progress.push({ jobId, ...progress });
     await super.heartbeat(jobId, workerId, progress);
@@ -141,7 +153,8 @@ describe("projection jobs", () => {
     // Cached: the same request gives the same bytes, and no new job.
     const again = await requestProjections(request);
     expect(again).toEqual(ready);
-    expect(await db.job.count({ where: { kind: "projection" } })).toBe(1);
+    const projectionJobs = new Set(queue.enqueued.filter((e) => e.kind === "projection").map((e) => e.jobId));
+    expect(projectionJobs.size).toBe(1);
 
     // The reference is returned as computed; the other panel is Procrustes-aligned onto it.
     const rows = await db.projection.findMany({ where: { runId: run.runId } });
