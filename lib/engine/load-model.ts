@@ -49,6 +49,8 @@ export interface LoadModelOptions {
   session: SessionSettings;
   /** Which weight variant to open (`_fp16` files); defaults to fp32, or the folder's only exported dtype. */
   dtype?: ModelDtype;
+  /** The language model's weight variant (fvl.json llm.variants: fp32, fp16, int8); defaults to `dtype`'s. */
+  languageModelVariant?: string;
 }
 
 export type ModelDtype = "fp32" | "fp16";
@@ -141,7 +143,8 @@ export async function loadModel(dir: string, options: LoadModelOptions): Promise
     return graph;
   };
   const exported = manifest?.dtypes;
-  const dtype = options.dtype ?? (exported !== undefined && !exported.includes("fp32") ? exported[0] : "fp32");
+  const dtype =
+    options.dtype ?? (exported !== undefined && !exported.includes("fp32") ? exported[0] : "fp32");
   const variant = (file: string) => variantFile(file, dtype ?? "fp32");
   try {
     const vision = await open(variant(STOCK_FILES.vision), STOCK_CONTRACT.vision);
@@ -158,12 +161,16 @@ export async function loadModel(dir: string, options: LoadModelOptions): Promise
             inputs: { [fusion.input ?? "fused_features"]: F32_3D },
             outputs: { [fusion.output ?? "visual_tokens"]: F32_3D },
           });
-    const languageModel =
+    const llmFiles =
       manifest?.llm === undefined
         ? null
+        : languageModelFiles(manifest.llm, options.languageModelVariant, dtype ?? "fp32");
+    const languageModel =
+      manifest?.llm === undefined || llmFiles === null
+        ? null
         : {
-            embedTokens: await open(manifest.llm.embed, STOCK_CONTRACT.embedTokens),
-            decoder: await open(manifest.llm.decoder, {
+            embedTokens: await open(llmFiles.embed, STOCK_CONTRACT.embedTokens),
+            decoder: await open(llmFiles.decoder, {
               inputs: { inputs_embeds: F32_3D, attention_mask: I64_2D },
               outputs: { logits: F32_3D, last_hidden_state: F32_3D },
             }),
@@ -203,6 +210,25 @@ export async function loadModel(dir: string, options: LoadModelOptions): Promise
     await Promise.all(opened.map((graph) => graph.release()));
     throw error;
   }
+}
+
+/** The language model's graphs: the requested variant, else the model dtype's variant, else the main graphs. */
+function languageModelFiles(
+  llm: NonNullable<FvlManifest["llm"]>,
+  requested: string | undefined,
+  dtype: ModelDtype,
+): { decoder: string; embed: string } {
+  const variants = llm.variants ?? {};
+  const chosen = variants[requested ?? dtype];
+  if (chosen !== undefined) return chosen;
+  if (requested !== undefined) {
+    throw new ModelFolderError(
+      "missing-file",
+      "fvl.json",
+      `a language-model variant ${requested} (llm.variants has ${Object.keys(variants).join(", ") || "none"})`,
+    );
+  }
+  return { decoder: llm.decoder, embed: llm.embed };
 }
 
 /** Resolves `file` inside `root`, refusing paths that escape it (a manifest is data, not trusted code). */

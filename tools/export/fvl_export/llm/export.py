@@ -47,13 +47,11 @@ def export_language_model(
 
     started = time.time()
     graphs: dict[str, dict] = {}
-    main_embed_bytes = build_embed_tokens(spec, get, out_dir / EMBED, dtype)
-    main_bytes = build_decoder(spec, get, out_dir / DECODER, dtype, with_attention)
-    graphs[dtype] = {"decoder": DECODER, "embed": EMBED, "weight_bytes": main_bytes + main_embed_bytes}
-    for variant in (v for v in variants if v != dtype):
-        decoder = f"onnx/llm_decoder_{variant}.onnx"
-        embed = f"onnx/llm_embed_tokens_{variant}.onnx" if variant == "fp16" else EMBED
-        embed_bytes = build_embed_tokens(spec, get, out_dir / embed, variant) if embed != EMBED else 0
+    for variant in (dtype, *(v for v in variants if v != dtype)):
+        decoder = graph_name(DECODER, variant)
+        # 8-bit weights are for the matrix products; the table lookup keeps the main graphs' embeddings.
+        embed = graph_name(EMBED, dtype if variant == "int8" else variant)
+        embed_bytes = 0 if variant == "int8" else build_embed_tokens(spec, get, out_dir / embed, variant)
         graphs[variant] = {
             "decoder": decoder,
             "embed": embed,
@@ -92,8 +90,8 @@ def export_language_model(
     ]
     return {
         "llm": {
-            "embed": EMBED,
-            "decoder": DECODER,
+            "embed": graphs[dtype]["embed"],
+            "decoder": graphs[dtype]["decoder"],
             "tokenizer": "llm_tokenizer.json",
             "tokenizer_config": "llm_tokenizer_config.json",
             "architecture": spec.architecture,
@@ -122,6 +120,11 @@ def export_language_model(
         "attention_outputs": {entry["decoder"]: attention for entry in graphs.values()} if with_attention else {},
         "files": sorted(set(files)) + ["llm_tokenizer.json", "llm_tokenizer_config.json"],
     }
+
+
+def graph_name(base: str, variant: str) -> str:
+    """onnx-community's dtype suffixes: onnx/llm_decoder.onnx (fp32), onnx/llm_decoder_fp16.onnx, ..._int8.onnx."""
+    return base if variant == "fp32" else base.replace(".onnx", f"_{variant}.onnx")
 
 
 def _with_external_data(graph: Path) -> list[Path]:
