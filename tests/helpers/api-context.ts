@@ -1,6 +1,8 @@
+import { createCaller } from "~/server/api/root";
 import type { ApiContext } from "~/server/api/trpc";
 import { createAppDeps } from "~/server/composition-root";
 import { parseEnv } from "~/server/env";
+import type { WorkerDeps } from "~/server/jobs/run-worker";
 
 /**
  * A tRPC context for tests: the given database, queue and inference clients, with the feature store and the
@@ -11,4 +13,16 @@ export function testApiContext(
 ): ApiContext {
   const built = createAppDeps(parseEnv({ DATA_DIR: context.dataDir }), { db: context.db });
   return { ...context, features: built.features, limits: built.limits };
+}
+
+/** A caller of the browser API on a worker's dependencies, with its one inference client for every timeout. */
+export function callerOfWorkerDeps(deps: Pick<WorkerDeps, "db" | "queue" | "dataDir" | "inference">) {
+  return createCaller(
+    testApiContext({
+      db: deps.db,
+      queue: deps.queue,
+      dataDir: deps.dataDir,
+      inference: { client: deps.inference, slowClient: deps.inference, url: "http://127.0.0.1:9" },
+    }),
+  );
 }

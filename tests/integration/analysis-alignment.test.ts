@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Tensor } from "~/lib/tensor";
-import { createCaller } from "~/server/api/root";
 import { LocalFeatureStore } from "~/server/features/feature-store";
 import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import { processJob, type WorkerDeps } from "~/server/jobs/run-worker";
 import type { TextFeatureProvider } from "~/server/services/analysis/text-features";
 import { createInferenceClient } from "~/server/services/inference-client";
 import type { Db } from "~/server/store/db";
-import { testApiContext } from "../helpers/api-context";
+import { callerOfWorkerDeps } from "../helpers/api-context";
 import {
   createSyntheticAnalysisRun,
   createTestDatabase,
@@ -94,14 +93,7 @@ describe("the alignment job", () => {
   it("trains a probe per source and ablation, with recall and CKA, and stores the result", {
     timeout: 180_000,
   }, async () => {
-    const caller = createCaller(
-      testApiContext({
-        db,
-        queue: deps.queue,
-        dataDir: deps.dataDir,
-        inference: { client: deps.inference, slowClient: deps.inference, url: "http://127.0.0.1:9" },
-      }),
-    );
+    const caller = callerOfWorkerDeps(deps);
     expect(await caller.analysis.alignment({ runId: run.runId })).toBeNull();
     const { jobId } = await caller.analysis.requestAlignment({
       runId: run.runId,
@@ -210,14 +202,7 @@ describe("the alignment job", () => {
   });
 
   it("is refused when the run has too few captioned images for the batch size", async () => {
-    const caller = createCaller(
-      testApiContext({
-        db,
-        queue: deps.queue,
-        dataDir: deps.dataDir,
-        inference: { client: deps.inference, slowClient: deps.inference, url: "http://127.0.0.1:9" },
-      }),
-    );
+    const caller = callerOfWorkerDeps(deps);
     await expect(caller.analysis.requestAlignment({ runId: run.runId, batchSize: 64 })).rejects.toThrow(
       /needs at least 318 encoded images with captions; this run has 117 \(3 more have no caption\)/,
     );

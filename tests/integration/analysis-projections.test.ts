@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { float32OfBytes as decodeCoords } from "~/lib/codec/base64";
-import { createCaller } from "~/server/api/root";
 import { LocalFeatureStore } from "~/server/features/feature-store";
 import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import type { JobKind, JobPayload } from "~/server/jobs/job-kinds";
@@ -12,7 +11,7 @@ import { getProjections } from "~/server/services/analysis/get-projections";
 import { requestPatchProjection, requestProjections } from "~/server/services/analysis/request-projections";
 import { createInferenceClient } from "~/server/services/inference-client";
 import type { Db } from "~/server/store/db";
-import { testApiContext } from "../helpers/api-context";
+import { callerOfWorkerDeps } from "../helpers/api-context";
 import { waitUntil } from "../helpers/processes";
 import {
   createSyntheticAnalysisRun,
@@ -206,14 +205,7 @@ describe("projection jobs", () => {
     const controller = new AbortController();
     const worker = runWorker(deps, { pollMs: 50, signal: controller.signal });
     try {
-      const caller = createCaller(
-        testApiContext({
-          db,
-          queue,
-          dataDir,
-          inference: { client: deps.inference, slowClient: deps.inference, url: "http://127.0.0.1:9" },
-        }),
-      );
+      const caller = callerOfWorkerDeps(deps);
       const input = { runId: run.runId, sources: ["depth:V", "fused"], method: "pca" as const };
       const pending = await caller.analysis.requestProjections(input);
       expect(pending.status).toBe("pending");
@@ -315,14 +307,7 @@ describe("projection jobs", () => {
       params: { ...UMAP, seed: 77 },
     });
     if (pending.status !== "pending") throw new Error("expected a job");
-    const caller = createCaller(
-      testApiContext({
-        db,
-        queue,
-        dataDir,
-        inference: { client: deps.inference, slowClient: deps.inference, url: "http://127.0.0.1:9" },
-      }),
-    );
+    const caller = callerOfWorkerDeps(deps);
     await caller.analysis.cancelJob({ jobId: pending.jobId });
     expect((await getJob({ queue, jobId: pending.jobId })).status).toBe("cancelled");
     expect(await queue.claim({ workerId: "w", kinds: ["projection"], staleAfterMs: 60_000 })).toBeNull();

@@ -1,6 +1,7 @@
 import type { JobQueue } from "~/server/jobs/job-queue";
 import type { JobOutcome, JobStatus } from "~/server/jobs/job-status";
 import type { Db } from "~/server/store/db";
+import type { RunDetail } from "./get-run";
 
 /**
  * A run's status follows its encoding job, and is written here only, each time next to the job change it mirrors:
@@ -10,18 +11,11 @@ import type { Db } from "~/server/store/db";
  */
 export type RunStatus = JobStatus;
 
-export interface NewRun {
-  name: string;
-  datasetId: string;
-  modelDir: string;
-  modelHash: string;
-  prompts: string[];
-  sources: string[];
-  questions: string[];
-  dtype: string;
-  batchSize: number;
-  total: number;
-}
+/** What a new run records: its dataset, model and settings (as `getRun` shows them), batch size and image count. */
+export type NewRun = Pick<
+  RunDetail,
+  "name" | "datasetId" | "modelDir" | "modelHash" | "prompts" | "sources" | "questions" | "dtype"
+> & { batchSize: number; total: number };
 
 /** Creates a run and its encoding job together: a crash between the two leaves neither. */
 export async function createRunWithJob(options: {
