@@ -17,8 +17,14 @@ export function base64OfTypedArray(view: ArrayBufferView): string {
   return btoa(binary);
 }
 
-/** base64 → bytes in a fresh (aligned) buffer. */
+/** base64 → bytes in a fresh, aligned buffer (Node's Buffer pool may start a buffer at any offset). */
 export function bytesOfBase64(base64: string): Uint8Array<ArrayBuffer> {
+  if (typeof Buffer !== "undefined") {
+    const decoded = Buffer.from(base64, "base64");
+    const bytes = new Uint8Array(decoded.byteLength);
+    bytes.set(decoded);
+    return bytes;
+  }
   const binary = atob(base64);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);

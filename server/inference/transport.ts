@@ -1,4 +1,5 @@
 import { SuperJSON } from "superjson";
+import { base64OfTypedArray, bytesOfBase64 } from "~/lib/codec/base64";
 
 /**
  * superjson with typed arrays: features and pixels cross the web ↔ inference boundary as base64 of their bytes
@@ -16,14 +17,10 @@ for (const name of Object.keys(TYPED_ARRAYS) as TypedArrayName[]) {
   transport.registerCustom<TypedArray, string>(
     {
       isApplicable: (value: unknown): value is TypedArray => value instanceof ctor,
-      serialize: (value: TypedArray) =>
-        Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64"),
+      serialize: (value: TypedArray) => base64OfTypedArray(value),
       deserialize: (text: string) => {
-        const bytes = Buffer.from(text, "base64");
-        // Copy into a fresh, aligned buffer: Buffer pools may start at an odd offset.
-        const aligned = new Uint8Array(bytes.byteLength);
-        aligned.set(bytes);
-        return new ctor(aligned.buffer, 0, bytes.byteLength / ctor.BYTES_PER_ELEMENT);
+        const bytes = bytesOfBase64(text);
+        return new ctor(bytes.buffer, 0, bytes.byteLength / ctor.BYTES_PER_ELEMENT);
       },
     },
     name,
