@@ -59,6 +59,10 @@ interface Saved {
   file: string;
   dims: number[];
 }
+interface VariantEntry {
+  weight_bytes: number;
+  quality_vs_fp32?: { max_abs_logit_diff: number; top1_agreement: number };
+}
 interface Reference {
   stop_ids: number[];
   questions: {
@@ -101,6 +105,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 for (const architecture of ["phi3", "llama"] as const) {
   describe(`Florence-VL language model (${architecture === "phi3" ? "llava_phi" : "llava_llama"})`, () => {
     let work = "";
+    let modelDir = "";
     let model: LoadedModel;
     let visual: Tensor<Float32Array>;
     let reference: Reference;
@@ -116,6 +121,7 @@ for (const architecture of ["phi3", "llama"] as const) {
         python(["-m", "fvl_export.llm.testing", "--out", work, "--architecture", architecture]),
       ) as { checkpoint: string; tower_files: string };
       const out = path.join(work, "model");
+      modelDir = out;
       python([
         "-m",
         "fvl_export",
@@ -252,6 +258,58 @@ for (const architecture of ["phi3", "llama"] as const) {
             worst = Math.max(worst, maxAbsDiff(got, ref));
           }
       expect(worst).toBeLessThan(TOLERANCE);
+    });
+
+    it("states each weight variant's size and quality change; fp16 and int8 stay close to transformers", async () => {
+      const first = reference.questions[0];
+      const variants = model.manifest?.llm?.variants as Record<string, VariantEntry> | undefined;
+      const fp32 = variants?.fp32;
+      if (first === undefined || fp32 === undefined) throw new Error("no fp32 variant");
+      for (const [name, bound] of [
+        ["fp16", 0.05],
+        ["int8", 0.5],
+      ] as const) {
+        const entry = variants?.[name];
+        expect(entry?.weight_bytes).toBeLessThan(fp32.weight_bytes * (name === "fp16" ? 0.55 : 0.3));
+        expect(entry?.quality_vs_fp32?.max_abs_logit_diff).toBeGreaterThan(0);
+        const variant = await loadModel(modelDir, { session: SESSION, languageModelVariant: name });
+        try {
+          if (variant.languageModel === null) throw new Error("no language model");
+          const { embeds } = await promptEmbeddings(variant, visual, first.question);
+          const hidden = await lastHiddenStates(variant.languageModel, embeds);
+          const error = maxAbsDiff(hidden.data, saved(first.prompt_hidden));
+          expect(error).toBeGreaterThan(0);
+          expect(error).toBeLessThan(bound);
+        } finally {
+          await variant.release();
+        }
+      }
+    });
+
+    it("answers without attention maps from a decoder exported without attention outputs", async () => {
+      const plainDir = path.join(work, "model-without-attention");
+      fs.cpSync(modelDir, plainDir, { recursive: true });
+      python([
+        "-c",
+        `from pathlib import Path; from fvl_export.llm.testing import strip_attention_outputs; strip_attention_outputs(Path(${JSON.stringify(plainDir)}))`,
+      ]);
+      const plain = await loadModel(plainDir, { session: SESSION });
+      try {
+        expect(plain.languageModel?.decoder.outputs.some((o) => o.name.startsWith("attentions."))).toBe(
+          false,
+        );
+        const first = reference.questions[0];
+        if (first === undefined) throw new Error("no reference");
+        const answer = await answerQuestion(plain, visual, first.question, {
+          grid: [24, 24],
+          hasPooledToken: true,
+          maxNewTokens: MAX_NEW_TOKENS,
+        });
+        expect(answer.tokenIds).toEqual(first.greedy);
+        expect(answer.visualAttention).toBeNull();
+      } finally {
+        await plain.release();
+      }
     });
 
     it("gives transformers' last hidden states as the text features of 10 captions", async () => {

@@ -245,6 +245,39 @@ def load_reference_model(folder: Path):
     return model
 
 
+def strip_attention_outputs(model_dir: Path) -> None:
+    """Removes the attentions.{i} outputs (and the nodes only they need) from every language-model graph of an
+    exported folder and updates fvl.json: a folder like one exported with_attention=False, from the same weights."""
+    import onnx
+
+    from ..manifest import add_checksums
+
+    manifest_path = model_dir / "fvl.json"
+    manifest = json.loads(manifest_path.read_text())
+    for entry in manifest["llm"]["variants"].values():
+        path = model_dir / entry["decoder"]
+        graph_model = onnx.load(str(path), load_external_data=False)
+        graph = graph_model.graph
+        kept = [o for o in graph.output if not o.name.startswith("attentions.")]
+        del graph.output[:]
+        graph.output.extend(kept)
+        needed = {o.name for o in graph.output}
+        nodes = []
+        for node in reversed(graph.node):
+            if any(name in needed for name in node.output):
+                nodes.append(node)
+                needed.update(node.input)
+        del graph.node[:]
+        graph.node.extend(reversed(nodes))
+        used = [tensor for tensor in graph.initializer if tensor.name in needed]
+        del graph.initializer[:]
+        graph.initializer.extend(used)
+        onnx.save(graph_model, str(path))
+        manifest["attention_outputs"].pop(entry["decoder"], None)
+    manifest["llm"]["outputs"] = [o for o in manifest["llm"]["outputs"] if not o.startswith("attentions")]
+    manifest_path.write_text(json.dumps(add_checksums(manifest, model_dir), indent=1))
+
+
 def main() -> None:
     import argparse
 
