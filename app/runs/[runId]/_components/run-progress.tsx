@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
+import { isActiveStatus, isResumableStatus } from "~/server/api/job-states";
 import { useTRPC } from "../../../_trpc/react";
 
 function formatEta(seconds: number | null): string {
@@ -37,7 +38,7 @@ export function RunProgress({ runId }: { runId: string }) {
     return <p className="animate-pulse text-muted text-sm">Connecting to the run…</p>;
   const finished = progress.done + progress.failed;
   const percent = progress.total === 0 ? 100 : Math.round((100 * finished) / progress.total);
-  const isActive = progress.status === "running" || progress.status === "queued";
+  const isActive = isActiveStatus(progress.status);
   return (
     <section
       aria-label="Progress"
@@ -81,7 +82,7 @@ export function RunProgress({ runId }: { runId: string }) {
             Cancel
           </button>
         ) : null}
-        {progress.status === "cancelled" || progress.status === "failed" ? (
+        {isResumableStatus(progress.status) ? (
           <button
             type="button"
             onClick={() => resume.mutate({ runId })}

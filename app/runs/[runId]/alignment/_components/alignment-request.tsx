@@ -2,17 +2,15 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useTRPC } from "~/app/_trpc/react";
+import type { RouterOutputs } from "~/app/_trpc/router-types";
+import { isActiveStatus } from "~/server/api/job-states";
 import type { AlignmentViewProps } from "./alignment-view";
 
-interface JobStatus {
-  status: string;
-  fraction: number;
-  error: string | null;
-}
+type JobProgress = Pick<RouterOutputs["analysis"]["job"], "status" | "fraction" | "error">;
 
 /** The settings of a new analysis (kept in the URL) and the progress of the one running. */
 export function AlignmentRequest(
-  props: AlignmentViewProps & { job: JobStatus | null; jobError: string | null },
+  props: AlignmentViewProps & { job: JobProgress | null; jobError: string | null },
 ) {
   const trpc = useTRPC();
   const request = useMutation(
@@ -21,7 +19,7 @@ export function AlignmentRequest(
     }),
   );
   const { state, job } = props;
-  const isRunning = job !== null && (job.status === "queued" || job.status === "running");
+  const isRunning = job !== null && isActiveStatus(job.status);
   const field = (label: string, key: "batchSize" | "steps" | "seed", min: number, max: number) => (
     <label className="flex items-center gap-2 text-muted">
       {label}

@@ -4,6 +4,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect } from "react";
 import { useTRPC } from "~/app/_trpc/react";
+import { isActiveStatus } from "~/server/api/job-states";
 import { AlignmentFigures } from "./alignment-figures";
 import { AlignmentRequest } from "./alignment-request";
 import type { AlignmentState } from "./alignment-state";
@@ -27,7 +28,7 @@ export function AlignmentView(props: AlignmentViewProps) {
     ...trpc.analysis.job.queryOptions({ jobId: props.state.job }),
     enabled: props.state.job !== "",
     refetchInterval: (query) =>
-      ["completed", "failed", "cancelled"].includes(query.state.data?.status ?? "") ? false : JOB_POLL_MS,
+      query.state.data === undefined || isActiveStatus(query.state.data.status) ? JOB_POLL_MS : false,
   });
   const status = job.data?.status;
   useEffect(() => {

@@ -3,6 +3,7 @@
 import { skipToken, useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { RouterInputs, RouterOutputs } from "~/app/_trpc/router-types";
+import { isActiveStatus, isResumableStatus } from "~/server/api/job-states";
 import { useTRPC } from "../../../../_trpc/react";
 
 type Inputs = RouterInputs["analysis"];
@@ -49,7 +50,7 @@ function useRequestUntilReady<I, A extends Answer>(
   const job = useQuery(
     trpc.analysis.job.queryOptions(jobId === null ? skipToken : { jobId }, {
       refetchInterval: (query) =>
-        ["queued", "running"].includes(query.state.data?.status ?? "queued") ? JOB_POLL_MS : false,
+        isActiveStatus(query.state.data?.status ?? "queued") ? JOB_POLL_MS : false,
     }),
   );
   const jobStatus = job.data?.status;
@@ -57,7 +58,7 @@ function useRequestUntilReady<I, A extends Answer>(
     if (jobStatus === "completed") setGeneration((g) => g + 1);
   }, [jobStatus]);
   if (ask.error) return { status: "error", message: ask.error.message };
-  if (job.data?.status === "failed" || job.data?.status === "cancelled")
+  if (job.data !== undefined && isResumableStatus(job.data.status))
     return { status: "error", message: job.data.error ?? `The layout job was ${job.data.status}.` };
   if (ask.data?.status === "ready")
     return { status: "ready", value: ask.data as Extract<A, { status: "ready" }> };
