@@ -48,7 +48,11 @@ export type JobPayload<K extends JobKind> = z.infer<(typeof JOB_PAYLOADS)[K]>;
 
 export const JOB_KINDS = Object.keys(JOB_PAYLOADS) as JobKind[];
 
+// The same map, typed per kind, so a schema looked up by a generic kind parses to that kind's payload.
+const PAYLOAD_SCHEMAS: { [K in JobKind]: z.ZodType<JobPayload<K>> } = JOB_PAYLOADS;
+
 /** Parses a stored payload with its kind's schema; a malformed one throws a ZodError naming the field. */
 export function parseJobPayload<K extends JobKind>(kind: K, payload: unknown): JobPayload<K> {
-  return JOB_PAYLOADS[kind].parse(payload) as JobPayload<K>;
+  const schema: z.ZodType<JobPayload<K>> = PAYLOAD_SCHEMAS[kind];
+  return schema.parse(payload);
 }
