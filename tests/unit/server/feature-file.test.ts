@@ -29,8 +29,10 @@ describe("the feature-file format", () => {
     const { bytes } = encode("fp16");
     // Readable by any safetensors reader: tensor named by the source, F16 bits as converted from the fp32 grid.
     const file = decodeSafetensors(bytes);
-    expect(file.tensors["depth:V"]).toMatchObject({ dtype: "F16", shape: [7, 4] });
-    expect(Array.from(file.tensors["depth:V"]?.data ?? [])).toEqual(Array.from(fp32ToFp16(tokens)));
+    const stored = file.tensors["depth:V"];
+    expect(stored).toMatchObject({ dtype: "F16", shape: [7, 4] });
+    if (stored?.dtype !== "F16") throw new Error("expected an F16 grid");
+    expect(Array.from(stored.data)).toEqual(Array.from(fp32ToFp16(tokens)));
     expect(file.metadata).toMatchObject({ run: "run-1", image_sha256: "ab".repeat(32), model: "model-hash" });
     expect(JSON.parse(file.metadata.geometry ?? "")).toEqual({
       "depth:V": { grid: GRID, hasPooledToken: true },
