@@ -122,17 +122,24 @@ for (const architecture of ["phi3", "llama"] as const) {
       ) as { checkpoint: string; tower_files: string };
       const out = path.join(work, "model");
       modelDir = out;
-      python([
-        "-m",
-        "fvl_export",
-        "export",
-        "--from",
-        folders.checkpoint,
-        "--tower-files",
-        folders.tower_files,
-        "--out",
-        out,
-      ]);
+      // The user's command: runs the exporter, then validates the folder against the model-directory contract.
+      const exported = spawnSync(
+        process.execPath,
+        [
+          path.join(ROOT, "bin", "fvl.mjs"),
+          "model",
+          "export",
+          "--from",
+          folders.checkpoint,
+          "--tower-files",
+          folders.tower_files,
+          "--out",
+          out,
+        ],
+        { cwd: ROOT, encoding: "utf8", timeout: 240_000, env: { ...process.env, OPENBLAS_NUM_THREADS: "1" } },
+      );
+      if (exported.status !== 0) throw new Error(`fvl model export failed:\n${exported.stderr.slice(-3000)}`);
+      expect(exported.stdout).toContain("language model: yes");
       model = await loadModel(out, { session: SESSION });
       const bytes = fs.readFileSync(
         path.join(

@@ -164,11 +164,14 @@ def build_language_model(architecture: str, vocab_size: int, token_ids: dict, se
 
 
 def write_checkpoint(folder: Path, architecture: str, florence_size: str = "base", base_vocab: int = 480,
-                     seed: int = 0) -> dict[str, Path]:
+                     seed: int = 0, full_size: bool = False) -> dict[str, Path]:
     """A Florence-VL checkpoint with the language model: the exporter's random Florence-2 tower and projector
-    (fvl_export.testing.fixtures) in `folder/checkpoint`, plus the LLM's weights, config fields, tokenizer and
-    generation config; the Florence-2 tokenizer/preprocessor files, which the hub checkpoints do not carry, in
-    `folder/tower-files`. Returns both folders."""
+    (fvl_export.testing.fixtures) in `folder/checkpoint`, plus the LLM's weights (own shards in the index),
+    config fields, tokenizer and generation config; the Florence-2 tokenizer/preprocessor files, which the hub
+    checkpoints do not carry, in `folder/tower-files`. Returns both folders.
+
+    `full_size` keeps the real LLM config unshrunk (and its vocabulary) and writes bf16 weights shard by shard,
+    never holding the model in memory."""
     from ..testing import fixtures
     from ..testing.bart_tokenizer import tokenizer_files
 
@@ -185,10 +188,16 @@ def write_checkpoint(folder: Path, architecture: str, florence_size: str = "base
         token_ids = {"bos_token_id": ids["<|begin_of_text|>"],
                      "eos_token_id": [ids["<|end_of_text|>"], ids["<|eom_id|>"], ids["<|eot_id|>"]]}
         generation = dict(token_ids)
-    model, fields = build_language_model(architecture, vocab_size, token_ids, seed)
+    if full_size:
+        base = PHI35_MINI if architecture == "phi3" else LLAMA31_8B
+        fields = {**base, "vocab_size": max(base["vocab_size"], vocab_size), **token_ids}
+        shards = _random_full_size_shards(architecture, fields, seed)
+    else:
+        model, fields = build_language_model(architecture, vocab_size, token_ids, seed)
+        shards = iter([{name: t.contiguous() for name, t in model.state_dict().items()}])
     tower = fixtures.random_model(florence_size, seed)
-    fixtures.write_florence_vl(tower, checkpoint, hidden=fields["hidden_size"], seed=seed + 1,
-                               extra_tensors={name: t.contiguous() for name, t in model.state_dict().items()})
+    fixtures.write_florence_vl(tower, checkpoint, hidden=fields["hidden_size"], seed=seed + 1)
+    _append_shards(checkpoint, shards)
     # The real configs' own fields over the fixture's llava_phi defaults (a llava_llama config has no Phi fields).
     written = json.loads((checkpoint / "config.json").read_text())
     llava = {k: v for k, v in written.items() if k.startswith(("mm_", "image_", "tokenizer_", "use_mm", "tune_mm",
@@ -219,6 +228,49 @@ def write_checkpoint(folder: Path, architecture: str, florence_size: str = "base
         (tower_files / name).write_text(text)
     (tower_files / "preprocessor_config.json").write_text(json.dumps(fixtures.preprocessor_config(), indent=1))
     return {"checkpoint": checkpoint, "tower_files": tower_files}
+
+
+def _random_full_size_shards(architecture: str, fields: dict, seed: int, shard_bytes: int = 2 * 1024**3):
+    """bf16 tensors with transformers' parameter names and shapes (from the model built on the meta device),
+    random normal(0, 0.02) (norm weights 1), yielded as shards of about `shard_bytes`."""
+    from transformers import LlamaConfig, LlamaForCausalLM, Phi3Config, Phi3ForCausalLM
+
+    config_class, model_class = (Phi3Config, Phi3ForCausalLM) if architecture == "phi3" else (
+        LlamaConfig, LlamaForCausalLM)
+    config = config_class(**{k: v for k, v in fields.items() if k not in ("model_type", "architectures")})
+    with torch.device("meta"):
+        shapes = {name: tuple(t.shape) for name, t in model_class(config).state_dict().items()}
+    generator = torch.Generator().manual_seed(seed)
+    shard: dict[str, torch.Tensor] = {}
+    size = 0
+    for name, shape in shapes.items():
+        if name.endswith("norm.weight"):
+            tensor = torch.ones(shape, dtype=torch.bfloat16)
+        else:
+            tensor = torch.empty(shape, dtype=torch.float32).normal_(0, 0.02, generator=generator).to(torch.bfloat16)
+        shard[name] = tensor
+        size += tensor.numel() * 2
+        if size >= shard_bytes:
+            yield shard
+            shard, size = {}, 0
+    if shard:
+        yield shard
+
+
+def _append_shards(checkpoint: Path, shards) -> None:
+    """Writes the language model's shards next to the tower's and lists them in model.safetensors.index.json."""
+    from safetensors.torch import save_file
+
+    index_path = checkpoint / "model.safetensors.index.json"
+    index = json.loads(index_path.read_text())
+    for k, shard in enumerate(shards):
+        name = f"model-llm-{k + 1:05d}.safetensors"
+        save_file(shard, str(checkpoint / name), metadata={"format": "pt"})
+        index["weight_map"].update({tensor: name for tensor in shard})
+        index["metadata"]["total_size"] = index["metadata"].get("total_size", 0) + sum(
+            t.numel() * t.element_size() for t in shard.values())
+        del shard
+    index_path.write_text(json.dumps(index, indent=1))
 
 
 def load_reference_model(folder: Path):
@@ -285,9 +337,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--architecture", choices=["phi3", "llama"], default="phi3")
     parser.add_argument("--florence-size", choices=["base", "large"], default="base")
+    parser.add_argument("--full-size", action="store_true", help="the real LLM size (bf16, written shard by shard)")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    folders = write_checkpoint(args.out, args.architecture, args.florence_size)
+    folders = write_checkpoint(args.out, args.architecture, args.florence_size, full_size=args.full_size)
     print(json.dumps({name: str(path) for name, path in folders.items()}))
 
 
