@@ -1,3 +1,5 @@
+// lib/engine (ONNX Runtime, sharp) enters the server here: never in a browser bundle (package.json "imports").
+import "#server-only";
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import {
