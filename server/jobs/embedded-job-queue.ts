@@ -1,6 +1,6 @@
 import type { Db } from "~/server/store/db";
 import type { Job } from "~/server/store/generated/prisma/client";
-import { JOB_KINDS, type JobKind, type JobPayload } from "./job-kinds";
+import { JOB_KINDS, type JobKind, type JobPayload, parseJobPayload } from "./job-kinds";
 import type { ClaimedJob, EnqueueOptions, JobQueue, JobRecord } from "./job-queue";
 import { ACTIVE_JOB_STATUSES, jobStatusSchema } from "./job-status";
 
@@ -14,6 +14,8 @@ export class EmbeddedJobQueue implements JobQueue {
     options: EnqueueOptions = {},
   ): Promise<string> {
     const db = options.transaction ?? this.db;
+    // Checked here as well as when claimed: a producer's bad payload fails its request, not a worker later.
+    const checked = parseJobPayload(kind, payload);
     if (options.key !== undefined) {
       const same = await db.job.findFirst({
         where: {
@@ -28,7 +30,7 @@ export class EmbeddedJobQueue implements JobQueue {
       if (same !== null) return same.id;
     }
     const job = await db.job.create({
-      data: { kind, payload, requestKey: options.key ?? null, runId: payload.runId },
+      data: { kind, payload: checked, requestKey: options.key ?? null, runId: checked.runId },
     });
     return job.id;
   }
