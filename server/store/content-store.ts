@@ -128,17 +128,8 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-function toStoredImage(row: {
-  id: string;
-  sha256: string;
-  width: number | null;
-  height: number | null;
-  format: string | null;
-  problem: string | null;
-  bytes: number;
-  storagePath: string;
-  thumbnailPath: string | null;
-}): Omit<StoredImage, "isNew"> {
+/** The fields of an `Image` row a caller sees (the row may carry more). */
+function toStoredImage(row: Omit<StoredImage, "isNew">): Omit<StoredImage, "isNew"> {
   return {
     id: row.id,
     sha256: row.sha256,

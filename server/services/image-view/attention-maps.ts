@@ -43,17 +43,19 @@ export interface AttentionView {
 const CACHE_SIZE = 16;
 const cache = new Map<string, Promise<AttentionView>>();
 
-/**
- * Attention maps of one image of a run, computed live by the inference server (feature files keep no attention)
- * with the run's prompts and questions, and kept for the next request in a small in-memory LRU.
- */
-export function getAttentionMaps(options: {
+interface AttentionMapsOptions {
   db: Db;
   dataDir: string;
   inference: InferenceClient;
   runId: string;
   imageId: string;
-}): Promise<AttentionView> {
+}
+
+/**
+ * Attention maps of one image of a run, computed live by the inference server (feature files keep no attention)
+ * with the run's prompts and questions, and kept for the next request in a small in-memory LRU.
+ */
+export function getAttentionMaps(options: AttentionMapsOptions): Promise<AttentionView> {
   const key = `${options.runId}:${options.imageId}`;
   const cached = cache.get(key);
   if (cached !== undefined) {
@@ -69,13 +71,7 @@ export function getAttentionMaps(options: {
   return pending;
 }
 
-async function computeAttentionMaps(options: {
-  db: Db;
-  dataDir: string;
-  inference: InferenceClient;
-  runId: string;
-  imageId: string;
-}): Promise<AttentionView> {
+async function computeAttentionMaps(options: AttentionMapsOptions): Promise<AttentionView> {
   const { run, image } = await findRunImage(options.db, options.runId, { imageId: options.imageId });
   if (image.problem !== null) throw new AppError("BAD_INPUT", `This file is not an image: ${image.problem}`);
   const settings = runSettingsSchema.parse(run);
