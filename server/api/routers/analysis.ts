@@ -8,6 +8,7 @@ import {
   MAX_PATCH_IMAGES,
   projectionMethodSchema,
   projectionParamsSchema,
+  seedSchema,
 } from "~/server/services/analysis/projection-params";
 import { requestAlignment } from "~/server/services/analysis/request-alignment";
 import { requestPatchProjection, requestProjections } from "~/server/services/analysis/request-projections";
@@ -74,12 +75,7 @@ export const analysisRouter = createTRPCRouter({
     .input(
       runId.extend({
         batchSize: z.number().int().min(2).max(1024).default(32),
-        seed: z
-          .number()
-          .int()
-          .min(0)
-          .max(2 ** 31 - 1)
-          .default(0),
+        seed: seedSchema,
         steps: z.number().int().min(10).max(5000).default(300),
       }),
     )

@@ -3,16 +3,19 @@ import { z } from "zod";
 export const projectionMethodSchema = z.enum(["umap", "pca"]);
 export type ProjectionMethodName = z.infer<typeof projectionMethodSchema>;
 
+/** A layout's or a probe's seed: a non-negative 31-bit integer, 0 by default. */
+export const seedSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1)
+  .default(0);
+
 /** What a projection request may set; PCA uses none of them (its layout does not depend on a seed). */
 export const projectionParamsSchema = z.object({
   nNeighbors: z.number().int().min(2).max(200).default(15),
   minDist: z.number().min(0).max(1).default(0.1),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .default(0),
+  seed: seedSchema,
   /** UMAP layout epochs; umap-js' size-dependent default when omitted. */
   nEpochs: z.number().int().min(10).max(2000).optional(),
 });
