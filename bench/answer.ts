@@ -5,12 +5,15 @@
  * Florence-VL's phi3 chat template with the 577 visual tokens of one image. Decoding tokens/s excludes the prompt:
  * (tokens(N) - 1) / (time(N new tokens) - time(1 new token)). Medians over repeats, then over rounds.
  * Writes bench/results/answer.json.
+ *
+ * `npm run bench:answer -- --model <folder> [--variant fp16|int8]` measures an exported folder instead (e.g. a
+ * full-size Florence-VL export): the engine alone, with the cache, into bench/results/answer-<folder name>.json.
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
+import { parseArgs, promisify } from "node:util";
 import {
   answerQuestion,
   chatPromptIds,
@@ -46,10 +49,10 @@ async function python(args: string[]): Promise<string> {
   return stdout;
 }
 
-async function medianSeconds(work: () => Promise<unknown>): Promise<number> {
+async function medianSeconds(work: () => Promise<unknown>, repeats = REPEATS): Promise<number> {
   await work(); // warm-up: allocator growth and first-run kernels are not steady state
   const times: number[] = [];
-  for (let i = 0; i < REPEATS; i++) {
+  for (let i = 0; i < repeats; i++) {
     const started = performance.now();
     await work();
     times.push((performance.now() - started) / 1000);
@@ -57,13 +60,70 @@ async function medianSeconds(work: () => Promise<unknown>): Promise<number> {
   return median(times);
 }
 
-async function engineRound(model: LoadedModel, visual: Tensor<Float32Array>, useCache: boolean) {
+async function engineRound(
+  model: LoadedModel,
+  visual: Tensor<Float32Array>,
+  useCache: boolean,
+  repeats = REPEATS,
+) {
   const answer = (maxNewTokens: number) =>
     answerQuestion(model, visual, QUESTION, { grid: [24, 24], hasPooledToken: true, maxNewTokens, useCache });
-  const one = await medianSeconds(() => answer(1));
-  const many = await medianSeconds(() => answer(MAX_NEW_TOKENS));
+  const one = await medianSeconds(() => answer(1), repeats);
+  const many = await medianSeconds(() => answer(MAX_NEW_TOKENS), repeats);
   const tokens = (await answer(MAX_NEW_TOKENS)).tokenIds.length;
   return { seconds_1: one, seconds_n: many, tokens };
+}
+
+/** The fused (projected) visual tokens of the first fixture image: what the language model reads. */
+async function visualTokens(model: LoadedModel): Promise<Tensor<Float32Array>> {
+  const [imageFile] = await fs.readdir(IMAGES_DIR);
+  const { pixelValues } = await preprocessImage(
+    await fs.readFile(path.join(IMAGES_DIR, imageFile ?? "")),
+    model.preprocess,
+    { maxInputPixels: 1e8 },
+  );
+  const [image] = await encodeImages(model, [pixelValues], {
+    prompts: [],
+    includeStages: false,
+    includeFused: true,
+    includeAttention: false,
+  });
+  const visual = image?.sources.fused?.tensor;
+  if (visual === undefined) throw new Error("no fused visual tokens");
+  return visual;
+}
+
+const SESSION = {
+  executionProvider: "cpu" as const,
+  intraOpThreads: THREADS,
+  interOpThreads: 1,
+  allowSpinning: false,
+};
+
+/** One exported folder, engine only: load time, resident memory and decoding tokens/s with the cache. */
+async function benchFolder(modelDir: string, variant: string | undefined): Promise<void> {
+  const started = performance.now();
+  const model = await loadModel(modelDir, { session: SESSION, languageModelVariant: variant });
+  const loadSeconds = (performance.now() - started) / 1000;
+  const visual = await visualTokens(model);
+  const round = await engineRound(model, visual, true, 2);
+  const result = {
+    benchmark: "answer decoding of an exported folder, engine with its KV cache, CPU",
+    model_dir: modelDir,
+    variant: variant ?? model.dtype,
+    threads: THREADS,
+    load_average_1m: os.loadavg()[0],
+    load_seconds: loadSeconds,
+    rss_mb: process.memoryUsage().rss / 2 ** 20,
+    prompt_seconds: round.seconds_1,
+    decode_tokens_per_s: decodeRate(round),
+    round,
+  };
+  await model.release();
+  const file = path.join(path.dirname(RESULTS), `answer-${path.basename(modelDir)}.json`);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
 }
 
 function decodeRate(round: { seconds_1: number; seconds_n: number; tokens: number }): number {
@@ -88,23 +148,8 @@ async function main(): Promise<void> {
       "--out",
       modelDir,
     ]);
-    const model = await loadModel(modelDir, {
-      session: { executionProvider: "cpu", intraOpThreads: THREADS, interOpThreads: 1, allowSpinning: false },
-    });
-    const [imageFile] = await fs.readdir(IMAGES_DIR);
-    const { pixelValues } = await preprocessImage(
-      await fs.readFile(path.join(IMAGES_DIR, imageFile ?? "")),
-      model.preprocess,
-      { maxInputPixels: 1e8 },
-    );
-    const [image] = await encodeImages(model, [pixelValues], {
-      prompts: [],
-      includeStages: false,
-      includeFused: true,
-      includeAttention: false,
-    });
-    const visual = image?.sources.fused?.tensor;
-    if (visual === undefined) throw new Error("no fused visual tokens");
+    const model = await loadModel(modelDir, { session: SESSION });
+    const visual = await visualTokens(model);
     const visualFile = path.join(work, "visual.f32");
     await fs.writeFile(
       visualFile,
@@ -183,4 +228,6 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+const { values } = parseArgs({ options: { model: { type: "string" }, variant: { type: "string" } } });
+if (values.model === undefined) await main();
+else await benchFolder(path.resolve(values.model), values.variant);

@@ -22,9 +22,10 @@ import {
 } from "~/lib/engine";
 import { LanguageModelStepper, lastHiddenStates } from "~/lib/engine/language-model-stepper";
 import type { Tensor } from "~/lib/tensor";
+import { createInferenceClient } from "~/server/services/inference-client";
 import { requireExportPython } from "../helpers/export-venv";
 import { PARITY_FIXTURES_DIR } from "../helpers/mini-model-paths";
-import { ROOT } from "../helpers/processes";
+import { getFreePort, ROOT, startBin, waitUntil } from "../helpers/processes";
 
 const TOLERANCE = 1e-4;
 const SESSION = {
@@ -108,6 +109,7 @@ for (const architecture of ["phi3", "llama"] as const) {
     let modelDir = "";
     let model: LoadedModel;
     let visual: Tensor<Float32Array>;
+    let imageBytes: Uint8Array<ArrayBuffer>;
     let reference: Reference;
     const saved = (ref: Saved | undefined): Float32Array => {
       if (ref === undefined) throw new Error("reference array missing");
@@ -141,14 +143,9 @@ for (const architecture of ["phi3", "llama"] as const) {
       if (exported.status !== 0) throw new Error(`fvl model export failed:\n${exported.stderr.slice(-3000)}`);
       expect(exported.stdout).toContain("language model: yes");
       model = await loadModel(out, { session: SESSION });
-      const bytes = fs.readFileSync(
-        path.join(
-          PARITY_FIXTURES_DIR,
-          "images",
-          fs.readdirSync(path.join(PARITY_FIXTURES_DIR, "images"))[0] ?? "",
-        ),
-      );
-      const { pixelValues } = await preprocessImage(bytes, model.preprocess, { maxInputPixels: 1e8 });
+      const imagesDir = path.join(PARITY_FIXTURES_DIR, "images");
+      imageBytes = new Uint8Array(fs.readFileSync(path.join(imagesDir, fs.readdirSync(imagesDir)[0] ?? "")));
+      const { pixelValues } = await preprocessImage(imageBytes, model.preprocess, { maxInputPixels: 1e8 });
       const [image] = await encodeImages(model, [pixelValues], {
         prompts: [],
         includeStages: false,
@@ -318,6 +315,42 @@ for (const architecture of ["phi3", "llama"] as const) {
         await plain.release();
       }
     });
+
+    // One architecture is enough to show the server's code paths run an exported folder as they run the bundled one.
+    if (architecture === "phi3")
+      it("serves live questions and caption features of the exported folder from the inference server", async () => {
+        const port = await getFreePort();
+        const server = startBin("tsx", ["server/inference/main.ts"], {
+          INFERENCE_PORT: String(port),
+          MODEL_DIR: modelDir,
+        });
+        try {
+          const client = createInferenceClient({ url: `http://127.0.0.1:${port}`, timeoutMs: 60_000 });
+          await waitUntil(
+            async () => (await client.health.query().catch(() => null))?.model.state === "ready",
+            60_000,
+            `model ready (${server.output()})`,
+          );
+          expect((await client.health.query()).model).toMatchObject({ state: "ready", kind: "florence-vl" });
+          const question = QUESTIONS[1] ?? "";
+          const served = await client.answer.mutate({
+            image: { name: "scene.png", bytes: imageBytes },
+            question,
+          });
+          const direct = await answerQuestion(model, visual, question, {
+            grid: [24, 24],
+            hasPooledToken: true,
+          });
+          expect(served.tokenIds).toEqual(direct.tokenIds);
+          expect(served.visualAttention?.queries).toHaveLength(direct.tokenIds.length);
+          const [features] = await client.textFeatures.mutate({ texts: [CAPTIONS[0] ?? ""] });
+          expect(
+            maxAbsDiff(features?.data ?? new Float32Array(0), saved(reference.captions[0]?.hidden)),
+          ).toBeLessThan(TOLERANCE);
+        } finally {
+          await server.stop();
+        }
+      });
 
     it("gives transformers' last hidden states as the text features of 10 captions", async () => {
       for (const entry of reference.captions) {
