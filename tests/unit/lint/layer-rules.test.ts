@@ -23,7 +23,8 @@ const FIXTURES: Record<string, { source: string; isViolation: boolean }> = {
     isViolation: true,
   },
   "app/imports-job-queue.ts": {
-    source: 'import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";\n\nexport const x = EmbeddedJobQueue;\n',
+    source:
+      'import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";\n\nexport const x = EmbeddedJobQueue;\n',
     isViolation: true,
   },
   "app/imports-router-types.ts": {
