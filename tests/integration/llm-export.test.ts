@@ -107,6 +107,7 @@ for (const architecture of ["phi3", "llama"] as const) {
   describe(`Florence-VL language model (${architecture === "phi3" ? "llava_phi" : "llava_llama"})`, () => {
     let work = "";
     let modelDir = "";
+    let checkpointDir = "";
     let model: LoadedModel;
     let visual: Tensor<Float32Array>;
     let imageBytes: Uint8Array<ArrayBuffer>;
@@ -124,6 +125,7 @@ for (const architecture of ["phi3", "llama"] as const) {
       ) as { checkpoint: string; tower_files: string };
       const out = path.join(work, "model");
       modelDir = out;
+      checkpointDir = folders.checkpoint;
       // The user's command: runs the exporter, then validates the folder against the model-directory contract.
       const exported = spawnSync(
         process.execPath,
@@ -315,6 +317,30 @@ for (const architecture of ["phi3", "llama"] as const) {
         await plain.release();
       }
     });
+
+    // Multi-GB checkpoints get their weights as ONNX external data: the same path, forced on the small model.
+    if (architecture === "phi3")
+      it("loads language-model graphs whose weights are ONNX external data", async () => {
+        const externalDir = path.join(work, "model-external-data");
+        fs.cpSync(modelDir, externalDir, { recursive: true });
+        python([
+          "-c",
+          `from pathlib import Path; from fvl_export.llm.testing import reexport_with_external_data; reexport_with_external_data(Path(${JSON.stringify(externalDir)}), Path(${JSON.stringify(checkpointDir)}))`,
+        ]);
+        const graphBytes = fs.statSync(path.join(externalDir, "onnx", "llm_decoder.onnx")).size;
+        const dataBytes = fs.statSync(path.join(externalDir, "onnx", "llm_decoder.onnx_data")).size;
+        expect(graphBytes).toBeLessThan(dataBytes / 10);
+        const external = await loadModel(externalDir, { session: SESSION });
+        try {
+          const first = reference.questions[0];
+          if (first === undefined || external.languageModel === null) throw new Error("no language model");
+          const { embeds } = await promptEmbeddings(external, visual, first.question);
+          const hidden = await lastHiddenStates(external.languageModel, embeds);
+          expect(maxAbsDiff(hidden.data, saved(first.prompt_hidden))).toBeLessThan(TOLERANCE);
+        } finally {
+          await external.release();
+        }
+      });
 
     // One architecture is enough to show the server's code paths run an exported folder as they run the bundled one.
     if (architecture === "phi3")

@@ -27,7 +27,8 @@ It writes into out_dir:
                                  the graphs of `dtype` are fvl.json's llm.decoder / llm.embed
     with_attention=False leaves out the attentions.{i} outputs (the engine then answers without attention maps)
     llm_tokenizer.json, llm_tokenizer_config.json   copies of the checkpoint's tokenizer files
-    any graph over 2 GB keeps its weights as ONNX external data next to it (<graph>.onnx_data)
+    any graph over 2 GB (external_data_bytes) keeps its weights as ONNX external data next to it
+    (<graph>.onnx_data, page-aligned; constants under 1 KB stay in the graph for shape inference)
 
 and returns the fvl.json fragments to merge at the top level of the manifest:
     {

@@ -13,6 +13,7 @@ import numpy as np
 from .chat import chat_fragments
 from .graph import build_decoder, build_embed_tokens
 from .spec import read_spec, text_config
+from .weights import INLINE_LIMIT_BYTES
 
 VARIANTS = ("fp16", "int8")
 DECODER = "onnx/llm_decoder.onnx"
@@ -32,6 +33,7 @@ def export_language_model(
     config: dict,
     variants: tuple[str, ...] = VARIANTS,
     with_attention: bool = True,
+    external_data_bytes: int = INLINE_LIMIT_BYTES,
 ) -> dict:
     """Writes the LLM graphs into out_dir and returns the fvl.json fragments (interface in __init__.py)."""
     from transformers import AutoTokenizer
@@ -51,12 +53,10 @@ def export_language_model(
         decoder = graph_name(DECODER, variant)
         # 8-bit weights are for the matrix products; the table lookup keeps the main graphs' embeddings.
         embed = graph_name(EMBED, dtype if variant == "int8" else variant)
-        embed_bytes = 0 if variant == "int8" else build_embed_tokens(spec, get, out_dir / embed, variant)
-        graphs[variant] = {
-            "decoder": decoder,
-            "embed": embed,
-            "weight_bytes": build_decoder(spec, get, out_dir / decoder, variant, with_attention) + embed_bytes,
-        }
+        embed_bytes = 0 if variant == "int8" else build_embed_tokens(spec, get, out_dir / embed, variant,
+                                                                      external_data_bytes)
+        decoder_bytes = build_decoder(spec, get, out_dir / decoder, variant, with_attention, external_data_bytes)
+        graphs[variant] = {"decoder": decoder, "embed": embed, "weight_bytes": decoder_bytes + embed_bytes}
     seconds = time.time() - started
     for entry in graphs.values():
         entry["file_bytes"] = sum(path.stat().st_size for key in ("decoder", "embed")

@@ -162,11 +162,13 @@ def build_decoder(
     path: Path,
     weight_dtype: str,
     with_attention: bool,
+    external_data_bytes: int = INLINE_LIMIT_BYTES,
 ) -> int:
-    """Writes the decoder graph to `path` (external data beside it when large); returns its weight bytes."""
+    """Writes the decoder graph to `path`, its weights as external data beside it when they exceed
+    `external_data_bytes`; returns its weight bytes."""
     if weight_dtype not in WEIGHT_DTYPES:
         raise ValueError(f"weight dtype {weight_dtype!r}: expected one of {', '.join(WEIGHT_DTYPES)}")
-    sink = WeightSink(path, external=estimated_bytes(spec, weight_dtype) > INLINE_LIMIT_BYTES)
+    sink = WeightSink(path, external=estimated_bytes(spec, weight_dtype) > external_data_bytes)
     g = _Graph(sink, weight_dtype)
     H, nh, kvh, hd, groups = spec.hidden, spec.heads, spec.kv_heads, spec.head_dim, spec.kv_groups
     f32 = TensorProto.FLOAT
@@ -256,7 +258,8 @@ def build_decoder(
     return sink.bytes
 
 
-def build_embed_tokens(spec: LanguageModelSpec, get: WeightGetter, path: Path, weight_dtype: str) -> int:
+def build_embed_tokens(spec: LanguageModelSpec, get: WeightGetter, path: Path, weight_dtype: str,
+                       external_data_bytes: int = INLINE_LIMIT_BYTES) -> int:
     """input_ids [B, T] -> inputs_embeds [B, T, H] float32 (the table kept in fp16 for the fp16 variant)."""
     table = get("model.embed_tokens.weight")
     if tuple(table.shape) != (spec.vocab_size, spec.hidden):
@@ -266,7 +269,7 @@ def build_embed_tokens(spec: LanguageModelSpec, get: WeightGetter, path: Path, w
         )
     half = weight_dtype == "fp16"
     stored = table.astype(np.float16 if half else np.float32)
-    sink = WeightSink(path, external=stored.nbytes > INLINE_LIMIT_BYTES)
+    sink = WeightSink(path, external=stored.nbytes > external_data_bytes)
     g = _Graph(sink, weight_dtype)
     gathered = g.op("Gather", [g.const(stored, "embed_tokens.weight"), "input_ids"], axis=0)
     g.op("Cast" if half else "Identity", [gathered], outputs=["inputs_embeds"],

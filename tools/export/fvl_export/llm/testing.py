@@ -330,6 +330,20 @@ def strip_attention_outputs(model_dir: Path) -> None:
     manifest_path.write_text(json.dumps(add_checksums(manifest, model_dir), indent=1))
 
 
+def reexport_with_external_data(model_dir: Path, checkpoint: Path) -> None:
+    """Rewrites the fp32 language-model graphs of an exported folder with their weights as ONNX external data (as
+    a multi-GB checkpoint gets them) and refreshes fvl.json's checksums: the external-data path on a small model."""
+    from ..manifest import add_checksums
+    from .export import export_language_model
+    from .shards import ShardedTensors
+
+    config = json.loads((checkpoint / "config.json").read_text())
+    export_language_model(checkpoint, model_dir, "fp32", ShardedTensors(checkpoint), config, variants=(),
+                          external_data_bytes=0)
+    manifest_path = model_dir / "fvl.json"
+    manifest_path.write_text(json.dumps(add_checksums(json.loads(manifest_path.read_text()), model_dir), indent=1))
+
+
 def main() -> None:
     import argparse
 

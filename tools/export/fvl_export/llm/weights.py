@@ -12,6 +12,8 @@ from onnx import TensorProto, numpy_helper
 INLINE_LIMIT_BYTES = 1_800_000_000
 # Page-aligned offsets let ONNX Runtime map the file instead of copying it.
 ALIGNMENT = 4096
+# Shape and axis constants stay in the graph: ONNX shape inference reads them and cannot read external data.
+SMALL_BYTES = 1024
 
 
 class WeightSink:
@@ -25,7 +27,7 @@ class WeightSink:
     def add(self, name: str, array: np.ndarray) -> str:
         array = np.ascontiguousarray(array)
         self.bytes += array.nbytes
-        if self._file is None:
+        if self._file is None or array.nbytes < SMALL_BYTES:
             self.initializers.append(numpy_helper.from_array(array, name))
             return name
         tensor = numpy_helper.from_array(array[:0].reshape((0,)), name)
