@@ -50,7 +50,8 @@ describe("the feature-file format", () => {
       const [vector] = pooled;
       expect(vector).toMatchObject({ source: "depth:V", dim: 4, dtype });
       const decoded = decodePooledVector(vector?.data ?? new Uint8Array(), dtype);
-      decoded.forEach((v, j) => expect(v).toBeCloseTo(expectedMean[j] ?? 0, dtype === "fp16" ? 2 : 5));
+      for (const [j, v] of decoded.entries())
+        expect(v).toBeCloseTo(expectedMean[j] ?? 0, dtype === "fp16" ? 2 : 5);
 
       const grid = patchGridOf(decodeFeatureFile(bytes), "depth:V", "image x");
       expect(grid.grid).toEqual(GRID);
