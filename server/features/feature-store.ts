@@ -44,6 +44,8 @@ export interface FeatureStore {
   copyTo(filePath: string, destination: string): Promise<void>;
   /** True when the file exists and its sha256 is `sha256`. */
   verify(filePath: string, sha256: string): Promise<boolean>;
+  /** Removes every feature file of a run (a deleted run); returns how many files went. */
+  removeRun(runId: string): Promise<number>;
 }
 
 export class LocalFeatureStore implements FeatureStore {
@@ -87,6 +89,15 @@ export class LocalFeatureStore implements FeatureStore {
   async verify(filePath: string, sha256: string): Promise<boolean> {
     const bytes = await fs.readFile(this.absolutePath(filePath)).catch(() => null);
     return bytes !== null && createHash("sha256").update(bytes).digest("hex") === sha256;
+  }
+
+  async removeRun(runId: string): Promise<number> {
+    // Feature files are per run (features/<runId>/...), so nothing here is shared with another run.
+    if (!/^[A-Za-z0-9_-]+$/.test(runId)) throw new Error(`not a run id: "${runId}"`);
+    const folder = this.absolutePath(path.join("features", runId));
+    const names = await fs.readdir(folder).catch(() => []);
+    await fs.rm(folder, { recursive: true, force: true });
+    return names.filter((name) => name.endsWith(".safetensors")).length;
   }
 
   private absolutePath(relativePath: string): string {

@@ -1,3 +1,4 @@
+import { AppError } from "~/server/app-error";
 import type { Db } from "~/server/store/db";
 import type { Job } from "~/server/store/generated/prisma/client";
 import { JOB_KINDS, type JobKind, type JobPayload, parseJobPayload } from "./job-kinds";
@@ -122,6 +123,15 @@ export class EmbeddedJobQueue implements JobQueue {
     await this.db.job.update({
       where: { id: jobId },
       data: { status: "queued", error: null, lockedBy: null, heartbeatAt: null, cancelRequested: false },
+    });
+  }
+
+  async removeRunJobs(runId: string): Promise<number> {
+    return this.db.$transaction(async (tx) => {
+      const active = await tx.job.count({ where: { runId, status: { in: [...ACTIVE_JOB_STATUSES] } } });
+      if (active > 0)
+        throw new AppError("CONFLICT", `The run has ${active} queued or running job(s); cancel them first.`);
+      return (await tx.job.deleteMany({ where: { runId } })).count;
     });
   }
 

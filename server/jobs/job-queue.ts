@@ -68,4 +68,9 @@ export interface JobQueue {
   isCancelRequested(jobId: string): Promise<boolean>;
   /** Puts a finished (cancelled or failed) job back in the queue. */
   requeue(jobId: string): Promise<void>;
+  /**
+   * Forgets every job of a run that is not queued or running (a deleted run's history and results); returns how
+   * many went. CONFLICT when one is still queued or running: cancel it first.
+   */
+  removeRunJobs(runId: string): Promise<number>;
 }

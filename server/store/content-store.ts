@@ -81,14 +81,47 @@ export async function storeFile(options: {
   return { ...toStoredImage(row), isNew: existing === null };
 }
 
+/**
+ * Removes the given images' rows and files (original and thumbnail) when nothing uses them any more: no dataset
+ * item, run result or pooled vector. Content addressing shares one file among every dataset holding the same
+ * bytes, so an image another dataset or run still holds is kept. Rows go first, in one transaction, so a file is
+ * only unlinked once no row can point at it.
+ */
+export async function removeUnusedImages(options: {
+  db: Db;
+  dataDir: string;
+  imageIds: readonly string[];
+}): Promise<{ removed: number; kept: number; files: number }> {
+  const { db, dataDir } = options;
+  const unused = await db.$transaction(async (tx) => {
+    const rows = await tx.image.findMany({
+      where: {
+        id: { in: [...options.imageIds] },
+        items: { none: {} },
+        results: { none: {} },
+        pooled: { none: {} },
+      },
+      select: { id: true, storagePath: true, thumbnailPath: true },
+    });
+    await tx.image.deleteMany({ where: { id: { in: rows.map((row) => row.id) } } });
+    return rows;
+  });
+  let files = 0;
+  for (const row of unused) {
+    for (const stored of [row.storagePath, row.thumbnailPath]) {
+      if (stored === null) continue;
+      const full = insideDataDir(dataDir, stored);
+      if (await exists(full)) files++;
+      await fs.rm(full, { force: true });
+    }
+  }
+  return { removed: unused.length, kept: new Set(options.imageIds).size - unused.length, files };
+}
+
 /** Reads a file stored under DATA_DIR by its relative path; refuses paths that leave DATA_DIR. */
 export async function readStoredFile(dataDir: string, storagePath: string): Promise<Buffer> {
   const root = path.resolve(dataDir);
-  const full = path.resolve(root, storagePath);
-  const relative = path.relative(root, full);
-  if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) {
-    throw new AppError("BAD_INPUT", `Stored path "${storagePath}" is not inside the data folder.`);
-  }
+  const full = insideDataDir(dataDir, storagePath);
   try {
     return await fs.readFile(full);
   } catch (error) {
@@ -99,6 +132,16 @@ export async function readStoredFile(dataDir: string, storagePath: string): Prom
     }
     throw error;
   }
+}
+
+function insideDataDir(dataDir: string, storagePath: string): string {
+  const root = path.resolve(dataDir);
+  const full = path.resolve(root, storagePath);
+  const relative = path.relative(root, full);
+  if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) {
+    throw new AppError("BAD_INPUT", `Stored path "${storagePath}" is not inside the data folder.`);
+  }
+  return full;
 }
 
 /** Writes through a temp file in the same folder and renames it, so readers never see half a file. */

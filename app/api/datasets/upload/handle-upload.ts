@@ -1,16 +1,19 @@
+import path from "node:path";
 import { AppError } from "~/server/app-error";
 import type { AppDeps } from "~/server/composition-root";
 import { formatMegabytes } from "~/server/services/datasets/build-dataset";
-import {
-  createDatasetFromFiles,
-  type UploadedFile,
-} from "~/server/services/datasets/create-dataset-from-files";
+import { createDatasetFromFiles } from "~/server/services/datasets/create-dataset-from-files";
+import { type ReceivedUpload, receiveUpload } from "~/server/services/datasets/receive-upload";
 import { errorResponse, jsonError } from "../../_http/error-response";
 
+const NDJSON = "application/x-ndjson";
+
 /**
- * POST multipart/form-data: `name`, `files` (many; zips are expanded) and an optional `manifest` (JSONL or CSV).
- * The body is limited to `maxBytes` while it streams in: a Content-Length over the limit is refused before
- * anything is read, and a body that grows past it is cut off, both with HTTP 413 saying the limit.
+ * POST multipart/form-data: `name`, `files` (many; zips are expanded; a folder's files named by their relative
+ * paths) and an optional `manifest` (JSONL or CSV). The body streams to staged files on disk, never into memory,
+ * and is limited to `maxBytes` while it streams in: a Content-Length over the limit is refused before anything is
+ * read, and a body that grows past it is cut off, both with HTTP 413 saying the limit. The answer is the import
+ * report (201), or progress lines then the report when the client accepts application/x-ndjson.
  */
 export async function handleDatasetUpload(
   request: Request,
@@ -37,59 +40,68 @@ export async function handleDatasetUpload(
   }
   if (request.body === null) return jsonError(400, "The upload is empty.");
 
-  let received = 0;
-  let isOverLimit = false;
-  const limiter = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      received += chunk.byteLength;
-      if (received > maxBytes) {
-        isOverLimit = true;
-        controller.error(new AppError("PAYLOAD_TOO_LARGE", "upload over the limit"));
-        return;
-      }
-      controller.enqueue(chunk);
-    },
-  });
-  let form: FormData;
+  let upload: ReceivedUpload;
   try {
-    // Parsing through a Response keeps the limiter between the socket and the multipart parser.
-    form = await new Response(request.body.pipeThrough(limiter), {
-      headers: { "content-type": contentType },
-    }).formData();
-  } catch (error) {
-    if (isOverLimit) return tooLarge();
-    return jsonError(400, `The upload is not valid multipart/form-data (${String(error)}).`);
-  }
-
-  try {
-    const name = form.get("name");
-    if (typeof name !== "string")
-      throw new AppError("BAD_INPUT", 'Give the dataset a name (form field "name").');
-    const files: UploadedFile[] = [];
-    for (const value of form.getAll("files")) {
-      if (typeof value === "string") continue; // a text field named "files" is not a file
-      files.push({ name: value.name, bytes: new Uint8Array(await value.arrayBuffer()) });
-    }
-    if (files.length === 0)
-      throw new AppError("BAD_INPUT", 'Choose some files to upload (form field "files").');
-    const manifestField = form.get("manifest");
-    const manifest =
-      manifestField === null || (typeof manifestField === "string" && manifestField.trim() === "")
-        ? null
-        : typeof manifestField === "string"
-          ? { name: "manifest", text: manifestField }
-          : { name: manifestField.name, text: await manifestField.text() };
-    const report = await createDatasetFromFiles({
-      db: options.db,
-      dataDir: options.dataDir,
-      name,
-      files,
-      manifest,
-      limits: options.limits.imports,
-      maxInputPixels: options.limits.maxImagePixels,
+    upload = await receiveUpload({
+      body: request.body,
+      contentType,
+      stagingRoot: path.join(options.dataDir, "uploads"),
+      maxBytes,
     });
-    return Response.json(report, { status: 201 });
   } catch (error) {
+    if (error instanceof AppError && error.code === "PAYLOAD_TOO_LARGE") {
+      return error.message.startsWith("The manifest") ? jsonError(413, error.message) : tooLarge();
+    }
     return errorResponse(error, "datasets/upload");
   }
+
+  const importUpload = async (onProgress?: (progress: { stored: number; total: number }) => void) => {
+    try {
+      if (upload.name === null)
+        throw new AppError("BAD_INPUT", 'Give the dataset a name (form field "name").');
+      if (upload.files.length === 0)
+        throw new AppError("BAD_INPUT", 'Choose some files to upload (form field "files").');
+      return await createDatasetFromFiles({
+        db: options.db,
+        dataDir: options.dataDir,
+        name: upload.name,
+        files: upload.files,
+        manifest: upload.manifest,
+        limits: options.limits.imports,
+        maxInputPixels: options.limits.maxImagePixels,
+        onProgress,
+      });
+    } finally {
+      await upload.discard();
+    }
+  };
+
+  if (!(request.headers.get("accept") ?? "").includes(NDJSON)) {
+    try {
+      return Response.json(await importUpload(), { status: 201 });
+    } catch (error) {
+      return errorResponse(error, "datasets/upload");
+    }
+  }
+  // With Accept: application/x-ndjson the answer is a stream of lines: `progress` while the files are stored,
+  // probed and thumbnailed, then one `done` (the report) or `error` (status and message).
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const send = (line: object) => controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+      send({ type: "received", bytes: upload.receivedBytes, files: upload.files.length });
+      try {
+        const report = await importUpload((progress) => send({ type: "progress", ...progress }));
+        send({ type: "done", status: 201, report });
+      } catch (error) {
+        const failure = errorResponse(error, "datasets/upload");
+        send({ type: "error", status: failure.status, ...((await failure.json()) as { error: string }) });
+      }
+      controller.close();
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: { "content-type": NDJSON, "cache-control": "no-store" },
+  });
 }
