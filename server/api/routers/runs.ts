@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { cancelRun, resumeRun } from "~/server/services/runs/control-run";
 import { createRun } from "~/server/services/runs/create-run";
+import { deleteRun, describeRunDeletion } from "~/server/services/runs/delete-run";
 import { getRun, getRunProgress, type RunProgress } from "~/server/services/runs/get-run";
 import { listRunImages } from "~/server/services/runs/list-run-images";
 import { createTRPCRouter, publicProcedure } from "../trpc";
@@ -39,6 +40,19 @@ export const runsRouter = createTRPCRouter({
   cancel: publicProcedure
     .input(runId)
     .mutation(({ ctx, input }) => cancelRun({ db: ctx.db, queue: ctx.queue, runId: input.runId })),
+  /** What deleting the run takes with it, for the confirmation. */
+  deletion: publicProcedure
+    .input(runId)
+    .query(({ ctx, input }) => describeRunDeletion({ db: ctx.db, runId: input.runId })),
+  delete: publicProcedure.input(runId).mutation(({ ctx, input }) =>
+    deleteRun({
+      db: ctx.db,
+      queue: ctx.queue,
+      features: ctx.features,
+      dataDir: ctx.dataDir,
+      runId: input.runId,
+    }),
+  ),
   resume: publicProcedure
     .input(runId)
     .mutation(({ ctx, input }) => resumeRun({ db: ctx.db, queue: ctx.queue, runId: input.runId })),

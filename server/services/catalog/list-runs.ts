@@ -6,6 +6,7 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 export interface RunSummary {
   id: string;
   name: string;
+  datasetId: string;
   datasetName: string;
   status: RunStatus;
   total: number;
@@ -15,9 +16,14 @@ export interface RunSummary {
   finishedAt: Date | null;
 }
 
-/** Runs, newest first, with progress counts. */
-export async function listRuns(options: { db: Db; limit?: number }): Promise<RunSummary[]> {
+/** Runs, newest first, with progress counts; only one dataset's with `datasetId`. */
+export async function listRuns(options: {
+  db: Db;
+  limit?: number;
+  datasetId?: string;
+}): Promise<RunSummary[]> {
   const rows = await options.db.run.findMany({
+    where: options.datasetId === undefined ? {} : { datasetId: options.datasetId },
     orderBy: { createdAt: "desc" },
     take: options.limit ?? 100,
     include: { dataset: { select: { name: true } } },
@@ -25,6 +31,7 @@ export async function listRuns(options: { db: Db; limit?: number }): Promise<Run
   return rows.map((row) => ({
     id: row.id,
     name: row.name,
+    datasetId: row.datasetId,
     datasetName: row.dataset.name,
     status: toRunStatus(row.status),
     total: row.total,
