@@ -161,6 +161,62 @@ describe("POST /api/datasets/upload", () => {
     }
   });
 
+  it("streams store progress as NDJSON and keeps a folder's relative paths", async () => {
+    const form = new FormData();
+    form.set("name", "folder upload");
+    for (let i = 0; i < 5; i++) {
+      const bytes = await sharp({
+        create: { width: 16, height: 16, channels: 3, background: { r: 40 * i, g: 10, b: 200 } },
+      })
+        .png()
+        .toBuffer();
+      form.append("files", new Blob([new Uint8Array(bytes)]), `scenes/sub/${i}.png`);
+    }
+    form.set("manifest", new Blob(["file,label\nscenes/sub/3.png,three\n"]), "labels.csv");
+    const response = await POST(upload(form, { accept: "application/x-ndjson" }));
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/x-ndjson");
+    const lines = (await response.text())
+      .trim()
+      .split("\n")
+      .map(
+        (line) =>
+          JSON.parse(line) as { type: string; stored?: number; total?: number; report?: ImportReport },
+      );
+    expect(lines[0]).toMatchObject({ type: "received", files: 5 });
+    expect(lines.filter((l) => l.type === "progress").map((l) => `${l.stored}/${l.total}`)).toEqual([
+      "1/5",
+      "2/5",
+      "3/5",
+      "4/5",
+      "5/5",
+    ]);
+    const done = lines.at(-1);
+    expect(done?.type).toBe("done");
+    expect(done?.report?.dataset.itemCount).toBe(5);
+    // Staged copies are gone once the import is done.
+    expect(await fs.readdir(path.join(dir, "uploads"))).toEqual([]);
+    const { listDatasetItems } = await import("~/server/services/datasets/list-dataset-items");
+    const { createDb } = await import("~/server/store/db");
+    const db = createDb(process.env.DATABASE_URL ?? "");
+    const items = await listDatasetItems({ db, datasetId: done?.report?.dataset.id ?? "" });
+    expect(items.items[0]).toMatchObject({ fileName: "scenes/sub/3.png", labels: { label: "three" } });
+    expect(items.items.map((item) => item.fileName).sort()).toEqual(
+      [0, 1, 2, 3, 4].map((i) => `scenes/sub/${i}.png`),
+    );
+    await db.$disconnect();
+
+    // A failure after the body was read arrives as the last line, with its status.
+    const again = await POST(upload(form, { accept: "application/x-ndjson" }));
+    const last = JSON.parse((await again.text()).trim().split("\n").at(-1) ?? "{}") as {
+      type: string;
+      status: number;
+      error: string;
+    };
+    expect(last).toMatchObject({ type: "error", status: 409 });
+    expect(last.error).toMatch(/"folder upload" already exists/);
+  });
+
   it("answers 400 for a request that is not multipart or has no name", async () => {
     const json = await POST(upload("{}", { "content-type": "application/json" }));
     expect(json.status).toBe(400);
