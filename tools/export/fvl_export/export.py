@@ -86,7 +86,7 @@ def export_checkpoint(source: Path, out: Path, *, dtypes: list[str], image_size:
         breadth_mode=breadth_mode or ("florence-vl" if is_florence_vl else "lens"),
         pad_to_square=is_florence_vl if pad_to_square is None else pad_to_square,
         graphs=graph_signatures(out, list(written)),
-        extra_files=[processor / f for f in PROCESSOR_FILES if (processor / f).is_file() and processor != source])
+        extra_files=[processor / f for f in (*PROCESSOR_FILES, "preprocessor_config.json") if (processor / f).is_file()])
     language_model = export_language_model_if_present(checkpoint, out, dtypes, log)
     if language_model:
         manifest.update({key: value for key, value in language_model.items() if key != "attention_outputs"})

@@ -120,8 +120,9 @@ def build_manifest(checkpoint: Checkpoint, out: Path, *, name: str, image_size: 
             "folder": checkpoint.folder.name,
             "architecture": checkpoint.architecture,
             "notes": checkpoint.notes,
-            "files": {str(p.relative_to(checkpoint.folder)) if p.is_relative_to(checkpoint.folder) else p.name:
-                      sha256_file(p) for p in [*checkpoint.files, *extra_files]},
+            # Checkpoint files by their path in it; the tokenizer/processor taken from --tower-files under tower/.
+            "files": {str(p.relative_to(checkpoint.folder)) if p.is_relative_to(checkpoint.folder) else f"tower/{p.name}":
+                      sha256_file(p) for p in dict.fromkeys([*checkpoint.files, *extra_files])},
             "exporter": "fvl_export",
             "exporter_version": EXPORTER_VERSION,
             "torch_version": torch.__version__,

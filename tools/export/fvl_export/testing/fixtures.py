@@ -71,11 +71,32 @@ def florence2_config(size: str) -> Florence2Config:
     )
 
 
+# transformers initialises the text weights with std 0.02, at which a random encoder-decoder emits the same few
+# tokens whatever the image and prompt: answers would agree vacuously. A wider init makes every answer depend on its
+# inputs (0.2 for the decoder and embeddings; 0.1 in the encoder, whose states are compared at 1e-4 and grow with
+# it), and a shared direction added to the last decoder layer's output and to the <loc_N> embeddings makes loc
+# tokens likely, so detection answers contain boxes to compare.
+TEXT_INIT_STD = 0.2
+ENCODER_INIT_STD = 0.1
+LOC_BOOST = 7.0
+LOC_IDS = range(50269, 51269)
+
+
 def random_model(size: str, seed: int) -> Florence2ForConditionalGeneration:
     torch.manual_seed(seed)
     config = florence2_config(size)
     config._attn_implementation = "eager"
-    return Florence2ForConditionalGeneration(config).eval()
+    model = Florence2ForConditionalGeneration(config).eval()
+    text = model.model.language_model
+    with torch.no_grad():
+        for name, parameter in text.named_parameters():
+            if parameter.dim() > 1:
+                parameter.normal_(0, ENCODER_INIT_STD if name.startswith("encoder.layers.") else TEXT_INIT_STD)
+        direction = torch.randn(config.text_config.d_model)
+        direction /= direction.norm()
+        text.decoder.layers[-1].final_layer_norm.bias += direction
+        text.shared.weight[LOC_IDS.start:LOC_IDS.stop] += LOC_BOOST * direction
+    return model
 
 
 GENERATION_CONFIG = {"bos_token_id": 0, "eos_token_id": 2, "pad_token_id": 1, "decoder_start_token_id": 2,
