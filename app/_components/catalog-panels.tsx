@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { useTRPC } from "../_trpc/react";
+import { DatasetUpload } from "./datasets/dataset-upload";
 import { StartRunForm } from "./start-run-form";
 
 // Runs move while encoding; refresh the list at a pace a person reads it.
@@ -22,12 +23,14 @@ export function CatalogPanels() {
         ) : datasets.isError ? (
           <ErrorNote message={datasets.error.message} />
         ) : datasets.data.length === 0 ? (
-          <Empty>No datasets yet. Imported image sets appear here with their image and run counts.</Empty>
+          <Empty>No datasets yet. Upload images below, or import a folder on the server.</Empty>
         ) : (
           <ul className="divide-y divide-line">
             {datasets.data.map((dataset) => (
               <li key={dataset.id} className="flex items-baseline justify-between py-2 text-sm">
-                <span className="font-medium">{dataset.name}</span>
+                <Link href={`/datasets/${dataset.id}`} className="font-medium hover:text-accent">
+                  {dataset.name}
+                </Link>
                 <span className="text-muted">
                   {dataset.imageCount} images · {dataset.runCount} runs · {dataset.source}
                 </span>
@@ -64,6 +67,14 @@ export function CatalogPanels() {
           </ul>
         )}
       </Panel>
+      <div className="md:col-span-2">
+        <DatasetUpload />
+        <p className="mt-2 text-muted text-sm">
+          <Link href="/datasets/new" className="hover:text-accent">
+            New dataset page, and folder import from the server →
+          </Link>
+        </p>
+      </div>
       <div className="md:col-span-2">
         <StartRunForm />
       </div>

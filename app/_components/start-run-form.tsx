@@ -11,8 +11,11 @@ const BREADTH_TASKS = [
   { task: "<DENSE_REGION_CAPTION>", label: "Dense region caption" },
 ] as const;
 
-/** Starts a run: dataset, breadth prompts (Florence-VL's three by default, plus custom text), sources, questions. */
-export function StartRunForm() {
+/**
+ * Starts a run: dataset, breadth prompts (Florence-VL's three by default, plus custom text), sources, questions.
+ * With `datasetId` (a dataset's page) the run is on that dataset and no picker is shown.
+ */
+export function StartRunForm(props: { datasetId?: string }) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -33,7 +36,7 @@ export function StartRunForm() {
       },
     }),
   );
-  const selected = datasetId || datasets.data?.[0]?.id || "";
+  const selected = props.datasetId ?? (datasetId || datasets.data?.[0]?.id || "");
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -58,7 +61,7 @@ export function StartRunForm() {
       className="space-y-3 rounded-lg border border-line bg-panel p-4 text-sm"
     >
       <h2 className="font-medium text-muted text-sm uppercase tracking-wide">Start a run</h2>
-      <label className="block">
+      <label className={props.datasetId === undefined ? "block" : "hidden"}>
         <span className="text-muted">Dataset</span>
         <select
           value={selected}

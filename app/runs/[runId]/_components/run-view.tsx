@@ -2,7 +2,9 @@
 
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { useRouter } from "next/navigation";
 import { useCallback } from "react";
+import { DeleteRunButton } from "../../../_components/delete-run-button";
 import { useTRPC } from "../../../_trpc/react";
 import { RunGallery } from "./run-gallery";
 import { RunProgress } from "./run-progress";
@@ -12,6 +14,7 @@ const PAGE_SIZE = 48;
 
 export function RunView({ runId }: { runId: string }) {
   const trpc = useTRPC();
+  const router = useRouter();
   const run = useQuery(trpc.runs.get.queryOptions({ runId }));
   const images = useInfiniteQuery(
     trpc.runs.images.infiniteQueryOptions(
@@ -45,8 +48,11 @@ export function RunView({ runId }: { runId: string }) {
         </Link>
         <h1 className="mt-1 font-semibold text-2xl tracking-tight">{detail.name}</h1>
         <p className="text-muted text-sm">
-          {detail.datasetName} · model {detail.modelDir.split("/").at(-1)} ({detail.modelHash.slice(0, 8)}) ·{" "}
-          {detail.dtype} · prompts {detail.prompts.join(", ")}
+          <Link href={`/datasets/${detail.datasetId}`} className="hover:text-accent">
+            {detail.datasetName}
+          </Link>{" "}
+          · model {detail.modelDir.split("/").at(-1)} ({detail.modelHash.slice(0, 8)}) · {detail.dtype} ·
+          prompts {detail.prompts.join(", ")}
         </p>
         <Link
           href={`/runs/${runId}/explore`}
@@ -62,6 +68,11 @@ export function RunView({ runId }: { runId: string }) {
         >
           Alignment with text →
         </Link>
+        {detail.status === "queued" || detail.status === "running" ? null : (
+          <div className="mt-3">
+            <DeleteRunButton runId={runId} onDeleted={() => router.push(`/datasets/${detail.datasetId}`)} />
+          </div>
+        )}
       </header>
       <RunProgress runId={runId} />
       <section aria-label="Gallery">
