@@ -7,9 +7,11 @@ import { processJob } from "~/server/jobs/run-worker";
 import { importFolder } from "~/server/services/datasets/import-folder";
 import { createRun } from "~/server/services/runs/create-run";
 import { ensureRun } from "~/server/services/runs/ensure-run";
+import { listRunFailures } from "~/server/services/runs/list-run-failures";
 import { cliWorker, cliWorkerId, prepare, ROOT } from "./cli-deps";
 import { ensureInference } from "./ensure-inference";
 import { printProgress, renderProgress } from "./progress-bar";
+import { printFailures } from "./runs-command";
 
 /** `fvl encode`: imports a folder or manifest and encodes it in this process, or completes the run of that name. */
 export async function encodeCommand(argv: string[], usage: string): Promise<void> {
@@ -108,6 +110,8 @@ export async function encodeCommand(argv: string[], usage: string): Promise<void
     console.error(
       `\n${final.status}: ${final.done} encoded, ${final.failed} failed in ${seconds.toFixed(1)} s`,
     );
+    // Every failed file with its reason, so a user need not open the dashboard to find out what went wrong.
+    printFailures(await listRunFailures({ db, runId: run.id }), console.error);
     console.log(final.id);
     if (final.status === "failed") process.exitCode = 1;
   } finally {

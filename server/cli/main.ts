@@ -1,47 +1,27 @@
 /**
  * `fvl`: the command-line face of Florence-VL Lens, on the same services as the dashboard.
  *   fvl encode <folder|manifest> [--model DIR] [--prompt TEXT ...] [--question TEXT ...] [--name NAME] [--stages] [--fp32] [--batch-size N]
- *   fvl runs
+ *   fvl runs [<run name or id>]
  *   fvl align <run name or id> [--batch-size N] [--seed S] [--steps K]
  *   fvl export <run name or id> --format safetensors|npy|csv --out DIR
  */
 import { parseArgs } from "node:util";
 import { AppError } from "~/server/app-error";
 import { getAppDeps } from "~/server/composition-root";
-import { listRuns } from "~/server/services/catalog/list-runs";
 import { type ExportFormat, exportRun } from "~/server/services/runs/export-run";
 import { findRunId } from "~/server/services/runs/get-run";
 import { alignCommand } from "./align-command";
 import { prepare } from "./cli-deps";
 import { encodeCommand } from "./encode-command";
 import { MODEL_USAGE, modelCommand } from "./model-command";
+import { runsCommand } from "./runs-command";
 
 const USAGE = `usage:
   fvl encode <folder|manifest> [--model DIR] [--prompt TEXT ...] [--question TEXT ...] [--name NAME] [--stages] [--fp32] [--batch-size N]
-  fvl runs
+  fvl runs [<run name or id>]
   fvl align <run name or id> [--batch-size N] [--seed S] [--steps K]
   fvl export <run name or id> --format safetensors|npy|csv --out DIR
 ${MODEL_USAGE}`;
-
-async function runs(): Promise<void> {
-  const { db } = await prepare();
-  const rows = await listRuns({ db, limit: 500 });
-  if (rows.length === 0) {
-    console.log("No runs yet. Start one with: fvl encode <folder>");
-    return;
-  }
-  for (const run of rows) {
-    console.log(
-      [
-        run.id,
-        run.status.padEnd(9),
-        `${run.done}/${run.total}`.padEnd(11),
-        run.failed ? `${run.failed} failed` : "",
-        run.name,
-      ].join("  "),
-    );
-  }
-}
 
 async function exportCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -70,7 +50,7 @@ async function exportCommand(argv: string[]): Promise<void> {
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === "encode") await encodeCommand(rest, USAGE);
-  else if (command === "runs") await runs();
+  else if (command === "runs") await runsCommand(rest);
   else if (command === "export") await exportCommand(rest);
   else if (command === "align") await alignCommand(rest, USAGE);
   else if (command === "model") await modelCommand(rest);

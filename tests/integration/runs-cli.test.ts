@@ -63,7 +63,7 @@ describe("fvl encode / runs / export", () => {
     await fs.writeFile(path.join(folder, "vector.svgz"), Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]));
     await fs.writeFile(path.join(folder, "bomb.png"), pngHeaderOnly(100_000, 100_000));
 
-    const { stdout } = await fvl([
+    const { stdout, stderr } = await fvl([
       "encode",
       folder,
       "--name",
@@ -107,6 +107,25 @@ describe("fvl encode / runs / export", () => {
 
     const { stdout: listing } = await fvl(["runs"]);
     expect(listing).toMatch(new RegExp(`${runId}\\s+completed\\s+4/9\\s+5 failed\\s+mixed`));
+
+    // The encode ends with each failed file and its reason; `fvl runs <name>` shows the run and them again.
+    const failures = ["zero.png", "corrupt.png", "notes.txt", "vector.svgz", "bomb.png"];
+    expect(stderr).toMatch(/5 failed:\n/);
+    for (const name of failures) {
+      const line = stderr.split("\n").find((l) => l.startsWith(`  ${name}: `));
+      expect(line, name).toBe(`  ${name}: ${byName[name]?.error}`);
+    }
+    const { stdout: detail } = await fvl(["runs", "mixed"]);
+    expect(detail).toMatch(new RegExp(`^run\\s+mixed \\(${runId}\\)$`, "m"));
+    expect(detail).toMatch(/^status\s+completed$/m);
+    expect(detail).toMatch(/^images\s+4 encoded, 5 failed of 9$/m);
+    expect(detail).toMatch(/^questions\s+How many objects are there\?$/m);
+    for (const name of failures) expect(detail).toContain(`  ${name}: ${byName[name]?.error}`);
+    const missing = await fvl(["runs", "no such run"]).then(
+      () => "",
+      (error: { stderr: string }) => error.stderr,
+    );
+    expect(missing).toMatch(/No run with id or name "no such run"/);
   });
 
   it("survives SIGKILL mid-run: re-running completes it with no duplicate, no missing image, every file verified", {
