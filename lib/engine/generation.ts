@@ -32,6 +32,8 @@ export interface GenerationConfig {
   /** 1 = greedy. */
   numBeams: number;
   lengthPenalty: number;
+  /** Hugging Face's early_stopping=true: beam search ends as soon as `numBeams` hypotheses have finished. */
+  earlyStopping?: boolean;
 }
 
 export interface Generated {
@@ -81,6 +83,7 @@ async function beamSearch(stepper: Stepper, config: GenerationConfig): Promise<G
   const finished: Hypothesis[] = [];
   const normalise = (sum: number, length: number) => sum / length ** config.lengthPenalty;
   let logits = await stepper.first(beams);
+  let isStoppedEarly = false;
 
   for (let t = 0; t < config.maxNewTokens; t++) {
     const candidates: { row: number; token: number; score: number }[] = [];
@@ -108,16 +111,21 @@ async function beamSearch(stepper: Stepper, config: GenerationConfig): Promise<G
     const bestRunning = next[0]?.score ?? -Infinity;
     const isDone =
       finished.length >= beams &&
-      Math.min(...finished.map((h) => h.score)) >= normalise(bestRunning, (sequences[0]?.length ?? 0) + 1);
+      (config.earlyStopping === true ||
+        Math.min(...finished.map((h) => h.score)) >= normalise(bestRunning, (sequences[0]?.length ?? 0) + 1));
     sequences = next.map((candidate) => [...(sequences[candidate.row] ?? []), candidate.token]);
     beamScores = next.map((candidate) => candidate.score);
-    if (isDone || isLastStep) break;
+    if (isDone || isLastStep) {
+      // With early stopping, the finished hypotheses are the answer (Hugging Face never adds the running beams).
+      isStoppedEarly = isDone && config.earlyStopping === true;
+      break;
+    }
     logits = await stepper.next(
       next.map((candidate) => candidate.token),
       next.map((candidate) => candidate.row),
     );
   }
-  for (const [row, ids] of sequences.entries()) {
+  for (const [row, ids] of isStoppedEarly ? [] : sequences.entries()) {
     addHypothesis(finished, { ids, score: normalise(beamScores[row] ?? -Infinity, ids.length) }, beams);
   }
   const best = finished.reduce((a, b) => (b.score > a.score ? b : a));

@@ -71,6 +71,8 @@ export interface GenerationDefaults {
   numBeams: number;
   noRepeatNgramSize: number;
   maxNewTokens: number;
+  /** Beam search stops once num_beams hypotheses finish (early_stopping: true, e.g. Microsoft's Florence-2). */
+  isEarlyStopping: boolean;
 }
 
 export interface LanguageModelParts {
@@ -441,5 +443,6 @@ function generationDefaults(
       manifest?.florence2.no_repeat_ngram_size ??
       pick("no_repeat_ngram_size", FLORENCE2_DEFAULTS.no_repeat_ngram_size),
     maxNewTokens: pick("max_new_tokens", FLORENCE2_DEFAULTS.max_new_tokens),
+    isEarlyStopping: (generation.early_stopping ?? config.early_stopping ?? text.early_stopping) === true,
   };
 }

@@ -62,6 +62,7 @@ export async function answerTask(
     noRepeatNgramSize: options.noRepeatNgramSize ?? defaults.noRepeatNgramSize,
     numBeams: options.numBeams ?? defaults.numBeams,
     lengthPenalty: 1,
+    earlyStopping: defaults.isEarlyStopping,
   });
   const ids = generated.ids;
   const rawText = model.tokenizer.decodeTaskOutput(ids);

@@ -99,9 +99,10 @@ def random_model(size: str, seed: int) -> Florence2ForConditionalGeneration:
     return model
 
 
+# As Microsoft's Florence-2 generation_config.json (BART's early_stopping: beam search ends once 3 beams finish).
 GENERATION_CONFIG = {"bos_token_id": 0, "eos_token_id": 2, "pad_token_id": 1, "decoder_start_token_id": 2,
                      "forced_bos_token_id": 0, "forced_eos_token_id": 2, "no_repeat_ngram_size": 3,
-                     "num_beams": 3, "max_new_tokens": 1024}
+                     "num_beams": 3, "early_stopping": True, "max_new_tokens": 1024}
 
 
 def preprocessor_config(image_size: int = IMAGE_SIZE) -> dict:
