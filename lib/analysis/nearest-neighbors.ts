@@ -1,10 +1,15 @@
 import hnswlib from "hnswlib-node";
 import { type FloatArray, matrixDims, type Tensor } from "~/lib/tensor";
 import { AnalysisInputError } from "./errors";
+import { SharedWorkers } from "./shared-workers";
 
 // k-nearest neighbours for UMAP from an HNSW index (hnswlib-node: the Node binding of the reference hnswlib
 // C++ library, maintained, ~250k downloads a month, built from source by node-gyp at install, so it works
 // offline). Building and querying the index is O(n log n) and far faster than umap-js' own NN-descent.
+// On several threads the rows are split into one shard per thread (a native index cannot be shared between
+// threads): each thread indexes its shard and searches it for every row, and each row keeps the k nearest of
+// the shards' candidates. Building, the larger cost, is split; every shard's search has its own beam, so the
+// merged neighbours are at least as exact as one index's.
 
 export interface KnnGraph {
   indices: Int32Array; // [n, k] neighbour ids, nearest first; column 0 is the point itself
@@ -21,7 +26,25 @@ export interface HnswOptions {
   efConstruction?: number;
   /** Beam width while querying (default max(2k, 30)). */
   efSearch?: number;
+  /** Worker threads, one shard of the rows each (default 1: one index, on the calling thread). */
+  threads?: number;
   onProgress?: (fraction: number) => void;
+}
+
+/** What one shard's thread needs; its arrays are on SharedArrayBuffers when threads share them. */
+export interface ShardSearch {
+  rows: FloatArray; // [n, dim] every row
+  dim: number;
+  shardStart: number;
+  shardEnd: number;
+  k: number;
+  seed: number;
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+  candidates: Int32Array; // [n, k] out: nearest ids in the shard, ascending distance (−1: none)
+  squaredDistances: Float64Array; // [n, k] out
+  progress: Int32Array; // [1] out: rows indexed + rows searched so far
 }
 
 // Graph degree and beam widths, measured on 20k clustered 256-D points (bench/umap.ts): M = 16 with
@@ -30,42 +53,134 @@ export interface HnswOptions {
 const HNSW_M = 16;
 const HNSW_EF_CONSTRUCTION = 64;
 const HNSW_MIN_EF_SEARCH = 30;
+// Share of a shard's progress taken by building its index (the rest is the search).
+const BUILD_SHARE = 0.6;
 
 /** Approximate kNN of every row among all rows (Euclidean), itself included as the first neighbour. */
 export function hnswNearestNeighbors(x: Tensor<FloatArray>, options: HnswOptions): KnnGraph {
   const { k, seed = 0, onProgress } = options;
-  const m = options.m ?? HNSW_M;
-  const efConstruction = options.efConstruction ?? HNSW_EF_CONSTRUCTION;
-  const efSearch = options.efSearch ?? Math.max(2 * k, HNSW_MIN_EF_SEARCH);
   const [n, dim] = matrixDims(x, "X");
   if (!Number.isInteger(k) || k < 2 || k > n)
     throw new AnalysisInputError(`k must be in [2, ${n}], got ${k}`);
-  const index = new hnswlib.HierarchicalNSW("l2", dim);
-  index.initIndex({ maxElements: n, m, efConstruction, randomSeed: seed });
-  // hnswlib-node takes plain arrays; one row at a time keeps the conversion out of any n×d intermediate.
-  const rowAt = (i: number): number[] => Array.from(x.data.subarray(i * dim, (i + 1) * dim));
-  for (let i = 0; i < n; i++) {
-    index.addPoint(rowAt(i), i);
-    if (i % 1024 === 0) onProgress?.((0.6 * i) / n);
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new AnalysisInputError(`threads must be a positive integer, got ${threads}`);
   }
-  index.setEf(efSearch);
-  const indices = new Int32Array(n * k);
-  const distances = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) {
-    const { neighbors, distances: squared } = index.searchKnn(rowAt(i), k);
-    const order = neighbors.map((_, r) => r).sort((a, b) => (squared[a] as number) - (squared[b] as number));
-    // The point itself leads (UMAP's convention) even when duplicates tie with it at distance 0.
-    indices[i * k] = i;
-    let column = 1;
-    for (const r of order) {
-      if (column === k) break;
-      if (neighbors[r] === i) continue;
-      indices[i * k + column] = neighbors[r] as number;
-      distances[i * k + column] = Math.sqrt(squared[r] as number);
-      column++;
+  // Every shard must hold k rows to answer k candidates.
+  const shards = Math.max(1, Math.min(threads, Math.floor(n / k)));
+  const isShared = shards > 1;
+  // hnswlib stores float32 whatever it is given, so the rows travel to the threads as float32.
+  const rows = isShared ? new Float32Array(new SharedArrayBuffer(n * dim * 4)) : x.data;
+  if (isShared) rows.set(x.data);
+  const searches = Array.from(
+    { length: shards },
+    (_, s): ShardSearch => ({
+      rows,
+      dim,
+      shardStart: Math.floor((s * n) / shards),
+      shardEnd: Math.floor(((s + 1) * n) / shards),
+      k,
+      seed,
+      m: options.m ?? HNSW_M,
+      efConstruction: options.efConstruction ?? HNSW_EF_CONSTRUCTION,
+      efSearch: options.efSearch ?? Math.max(2 * k, HNSW_MIN_EF_SEARCH),
+      candidates: new Int32Array(isShared ? new SharedArrayBuffer(n * k * 4) : new ArrayBuffer(n * k * 4)),
+      squaredDistances: new Float64Array(
+        isShared ? new SharedArrayBuffer(n * k * 8) : new ArrayBuffer(n * k * 8),
+      ),
+      progress: new Int32Array(isShared ? new SharedArrayBuffer(4) : new ArrayBuffer(4)),
+    }),
+  );
+  const report = () => {
+    let fraction = 0;
+    for (const search of searches) fraction += shardProgress(search) / shards;
+    onProgress?.(fraction);
+  };
+  if (isShared) {
+    const workers = new SharedWorkers(
+      new URL("./hnsw-shard-worker.ts", import.meta.url),
+      shards,
+      (s) => searches[s],
+    );
+    try {
+      workers.runStep(report);
+    } finally {
+      workers.close();
     }
-    if (i % 1024 === 0) onProgress?.(0.6 + (0.4 * i) / n);
+  } else {
+    searchShard(searches[0] as ShardSearch, report);
   }
   onProgress?.(1);
+  return mergeShards(searches, n, k);
+}
+
+/** Indexes one shard's rows and searches it for the k nearest of every row. */
+export function searchShard(search: ShardSearch, onStep?: () => void): void {
+  const { rows, dim, shardStart, shardEnd, k, candidates, squaredDistances, progress } = search;
+  const n = rows.length / dim;
+  const index = new hnswlib.HierarchicalNSW("l2", dim);
+  index.initIndex({
+    maxElements: shardEnd - shardStart,
+    m: search.m,
+    efConstruction: search.efConstruction,
+    randomSeed: search.seed,
+  });
+  // hnswlib-node takes plain arrays; one row at a time keeps the conversion out of any n×d intermediate.
+  const rowAt = (i: number): number[] => Array.from(rows.subarray(i * dim, (i + 1) * dim));
+  for (let i = shardStart; i < shardEnd; i++) {
+    index.addPoint(rowAt(i), i);
+    if (i % 1024 === 0) {
+      Atomics.store(progress, 0, i - shardStart);
+      onStep?.();
+    }
+  }
+  index.setEf(search.efSearch);
+  candidates.fill(-1);
+  for (let i = 0; i < n; i++) {
+    const { neighbors, distances } = index.searchKnn(rowAt(i), k);
+    const order = neighbors
+      .map((_, r) => r)
+      .sort((a, b) => (distances[a] as number) - (distances[b] as number));
+    order.forEach((r, column) => {
+      candidates[i * k + column] = neighbors[r] as number;
+      squaredDistances[i * k + column] = distances[r] as number;
+    });
+    if (i % 1024 === 0) {
+      Atomics.store(progress, 0, shardEnd - shardStart + i);
+      onStep?.();
+    }
+  }
+}
+
+function shardProgress(search: ShardSearch): number {
+  const size = search.shardEnd - search.shardStart;
+  const done = Atomics.load(search.progress, 0);
+  const n = search.rows.length / search.dim;
+  return done <= size ? (BUILD_SHARE * done) / size : BUILD_SHARE + ((1 - BUILD_SHARE) * (done - size)) / n;
+}
+
+/** Per row: the point itself, then the k − 1 nearest other candidates over all shards (ties in shard order). */
+function mergeShards(searches: ShardSearch[], n: number, k: number): KnnGraph {
+  const indices = new Int32Array(n * k);
+  const distances = new Float64Array(n * k);
+  const pool: { id: number; squared: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    pool.length = 0;
+    for (const { candidates, squaredDistances } of searches) {
+      for (let c = i * k; c < (i + 1) * k; c++) {
+        const id = candidates[c] as number;
+        if (id >= 0 && id !== i) pool.push({ id, squared: squaredDistances[c] as number });
+      }
+    }
+    pool.sort((a, b) => a.squared - b.squared);
+    // The point itself leads (UMAP's convention) even when duplicates tie with it at distance 0.
+    indices[i * k] = i;
+    for (let column = 1; column < k; column++) {
+      const candidate = pool[column - 1];
+      if (candidate === undefined) break;
+      indices[i * k + column] = candidate.id;
+      distances[i * k + column] = Math.sqrt(candidate.squared);
+    }
+  }
   return { indices, distances, k };
 }

@@ -1,26 +1,22 @@
 import type { FuzzyGraph } from "./fuzzy-graph";
 import type { Prng } from "./prng";
-import { createUmapGradientTerms } from "./umap-gradient-terms";
+import { SharedWorkers } from "./shared-workers";
+import { createLayoutThread, type LayoutSettings, type LayoutShared } from "./umap-layout-epoch";
 
 // UMAP's layout optimisation as umap-js' optimizeLayoutStep runs it (random uniform start in ±10, edges
 // pruned below max/epochs, per-edge sampling by epochs_per_sample, negative sampling, gradient clip 4,
-// linearly decaying learning rate), on flat typed arrays with the 2-D case unrolled. Three departures, none
-// visible in the result, make it several times faster: the gradient coefficients come from tables
-// (umap-gradient-terms.ts, 1e-6 relative) instead of pow and a division, negative samples are drawn by an
-// inline xorshift seeded from the PRNG, and coordinates are stored as float32.
+// linearly decaying learning rate), on flat typed arrays with the 2-D case unrolled, on one thread or several
+// (umap-layout-epoch.ts: how the work is split and why the result depends only on the seed and the thread
+// count). Three departures, none visible in the result, make it several times faster: the gradient
+// coefficients come from tables (umap-gradient-terms.ts, 1e-6 relative) instead of pow and a division,
+// negative samples are drawn by an inline xorshift seeded from the PRNG, and coordinates are stored as float32.
 
-export interface LayoutOptions {
-  epochs: number;
-  a: number;
-  b: number;
-  learningRate: number;
-  negativeSampleRate: number;
-  repulsionStrength: number;
+export interface LayoutOptions extends LayoutSettings {
+  /** Threads sampling the edges (1: inline, on the calling thread). */
+  threads: number;
   onProgress?: (fraction: number) => void;
 }
 
-// umap-js clips each gradient component to ±4.
-const GRADIENT_CLIP = 4;
 // Layout starts uniformly in [−10, 10]² like umap-js.
 const INIT_RANGE = 10;
 
@@ -31,93 +27,122 @@ export function optimizeLayout(
   prng: Prng,
   options: LayoutOptions,
 ): Float32Array {
-  const { epochs, a, b, learningRate, negativeSampleRate, repulsionStrength, onProgress } = options;
+  const { threads, onProgress, ...settings } = options;
   // float32 halves the randomly accessed working set (negative samples hit any point), which is measurably
   // faster at 100k points; the SGD's own noise is far above float32 rounding.
-  const embedding = new Float32Array(n * 2).map(() => prng.next() * 2 * INIT_RANGE - INIT_RANGE);
-  const { heads, tails, epochsPerSample } = sampledEdges(graph, epochs);
-  const edges = heads.length;
-  const epochOfNextSample = Float64Array.from(epochsPerSample);
-  const epochsPerNegativeSample = epochsPerSample.map((e) => e / negativeSampleRate);
-  const epochOfNextNegativeSample = Float64Array.from(epochsPerNegativeSample);
-  const { attraction, repulsion } = createUmapGradientTerms(a, b);
-  let random = prng.nextInt(0x7fffffff) | 1; // xorshift state must be non-zero
-  const uint32ToIndex = n / 2 ** 32;
-  const twoB = 2 * b;
-  const twoGammaB = 2 * repulsionStrength * b;
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    // As in umap-learn and umap-js, the rate for epoch e is set at the end of epoch e − 1.
-    const alpha = learningRate * (1 - Math.max(0, epoch - 1) / epochs);
-    for (let e = 0; e < edges; e++) {
-      if ((epochOfNextSample[e] as number) > epoch) continue;
-      const j = (heads[e] as number) * 2;
-      const k = (tails[e] as number) * 2;
-      let dx = (embedding[j] as number) - (embedding[k] as number);
-      let dy = (embedding[j + 1] as number) - (embedding[k + 1] as number);
-      let distSquared = dx * dx + dy * dy;
-      if (distSquared > 0) {
-        const coefficient = -twoB * attraction(distSquared);
-        const gx = clip(coefficient * dx) * alpha;
-        const gy = clip(coefficient * dy) * alpha;
-        embedding[j] = (embedding[j] as number) + gx;
-        embedding[j + 1] = (embedding[j + 1] as number) + gy;
-        embedding[k] = (embedding[k] as number) - gx;
-        embedding[k + 1] = (embedding[k + 1] as number) - gy;
-      }
-      epochOfNextSample[e] = (epochOfNextSample[e] as number) + (epochsPerSample[e] as number);
-      const perNegative = epochsPerNegativeSample[e] as number;
-      const negatives = Math.floor((epoch - (epochOfNextNegativeSample[e] as number)) / perNegative);
-      const x = embedding[j] as number;
-      const y = embedding[j + 1] as number;
-      let moveX = 0;
-      let moveY = 0;
-      for (let p = 0; p < negatives; p++) {
-        // xorshift32, inline and scaled by a multiply: a call or an integer division per negative sample
-        // would cost as much as the sample's own arithmetic.
-        random ^= random << 13;
-        random ^= random >>> 17;
-        random ^= random << 5;
-        const other = ((random >>> 0) * uint32ToIndex) | 0;
-        const o = other * 2;
-        dx = x + moveX - (embedding[o] as number);
-        dy = y + moveY - (embedding[o + 1] as number);
-        distSquared = dx * dx + dy * dy;
-        if (distSquared > 0) {
-          const coefficient = twoGammaB * repulsion(distSquared);
-          moveX += clip(coefficient * dx) * alpha;
-          moveY += clip(coefficient * dy) * alpha;
-        } else if (j !== o) {
-          moveX += GRADIENT_CLIP * alpha;
-          moveY += GRADIENT_CLIP * alpha;
-        }
-      }
-      embedding[j] = x + moveX;
-      embedding[j + 1] = y + moveY;
-      epochOfNextNegativeSample[e] = (epochOfNextNegativeSample[e] as number) + negatives * perNegative;
+  const embedding = sharedFloat32(n * 2, threads > 1);
+  for (let i = 0; i < embedding.length; i++) embedding[i] = prng.next() * 2 * INIT_RANGE - INIT_RANGE;
+  const shared = shareEdges(graph, embedding, prng, threads, settings);
+  if (threads === 1) {
+    const thread = createLayoutThread(shared, 0, settings);
+    for (let epoch = 0; epoch < settings.epochs; epoch++) {
+      thread.runEpoch(epoch);
+      onProgress?.((epoch + 1) / settings.epochs);
     }
-    onProgress?.((epoch + 1) / epochs);
+    return embedding;
+  }
+  const workers = new SharedWorkers(
+    new URL("./umap-layout-worker.ts", import.meta.url),
+    threads,
+    (index) => ({
+      shared,
+      thread: index,
+      settings,
+    }),
+  );
+  try {
+    // Step 0 builds each thread's state; then one step per epoch, and one to fold in the last epoch's moves.
+    workers.runStep();
+    for (let epoch = 0; epoch < settings.epochs; epoch++) {
+      workers.runStep();
+      onProgress?.((epoch + 1) / settings.epochs);
+    }
+    workers.runStep();
+  } finally {
+    workers.close();
   }
   return embedding;
 }
 
-function clip(value: number): number {
-  return Math.min(GRADIENT_CLIP, Math.max(-GRADIENT_CLIP, value));
+function sharedFloat32(length: number, isShared: boolean): Float32Array {
+  return isShared ? new Float32Array(new SharedArrayBuffer(length * 4)) : new Float32Array(length);
 }
 
-/** Drops edges too weak to be sampled once in `epochs` and gives each the epochs between its samples. */
-function sampledEdges(
+/**
+ * Drops edges too weak to be sampled once in `epochs`, gives each the epochs between its samples, and splits the
+ * points into `threads` id ranges of about equal sampling work; edges go to the thread owning their head, in
+ * their original order.
+ */
+function shareEdges(
   graph: FuzzyGraph,
-  epochs: number,
-): { heads: Int32Array; tails: Int32Array; epochsPerSample: Float64Array } {
+  embedding: Float32Array,
+  prng: Prng,
+  threads: number,
+  settings: LayoutSettings,
+): LayoutShared {
+  const n = embedding.length / 2;
+  const isShared = threads > 1;
   let max = 0;
   for (const w of graph.weights) max = Math.max(max, w);
-  const keep: number[] = [];
+  const work = new Float64Array(n); // expected samples per epoch of each head's edges
+  let totalWork = 0;
+  let kept = 0;
   graph.weights.forEach((w, e) => {
-    if (w >= max / epochs) keep.push(e);
+    if (w < max / settings.epochs) return;
+    const head = graph.heads[e] as number;
+    work[head] = (work[head] as number) + w / max;
+    totalWork += w / max;
+    kept++;
   });
+  const pointStarts = new Int32Array(threads + 1);
+  let cumulative = 0;
+  let thread = 1;
+  for (let i = 0; i < n && thread < threads; i++) {
+    cumulative += work[i] as number;
+    while (thread < threads && cumulative >= (totalWork * thread) / threads) pointStarts[thread++] = i + 1;
+  }
+  for (; thread <= threads; thread++) pointStarts[thread] = n;
+  const owner = new Int32Array(n);
+  for (let t = 0; t < threads; t++) owner.fill(t, pointStarts[t], pointStarts[t + 1]);
+  const edgeStarts = new Int32Array(threads + 1);
+  graph.weights.forEach((w, e) => {
+    if (w < max / settings.epochs) return;
+    const slot = (owner[graph.heads[e] as number] as number) + 1;
+    edgeStarts[slot] = (edgeStarts[slot] as number) + 1;
+  });
+  for (let t = 0; t < threads; t++)
+    edgeStarts[t + 1] = (edgeStarts[t + 1] as number) + (edgeStarts[t] as number);
+  const heads = new Int32Array(isShared ? new SharedArrayBuffer(kept * 4) : new ArrayBuffer(kept * 4));
+  const tails = new Int32Array(isShared ? new SharedArrayBuffer(kept * 4) : new ArrayBuffer(kept * 4));
+  const epochsPerSample = new Float64Array(
+    isShared ? new SharedArrayBuffer(kept * 8) : new ArrayBuffer(kept * 8),
+  );
+  const next = edgeStarts.slice(0, threads);
+  graph.weights.forEach((w, e) => {
+    if (w < max / settings.epochs) return;
+    const head = graph.heads[e] as number;
+    const t = owner[head] as number;
+    const slot = next[t] as number;
+    next[t] = slot + 1;
+    heads[slot] = head;
+    tails[slot] = graph.tails[e] as number;
+    epochsPerSample[slot] = max / w;
+  });
+  // xorshift states must be non-zero; thread 0's is the single-thread layout's.
+  const seeds = Int32Array.from({ length: threads }, () => prng.nextInt(0x7fffffff) | 1);
+  // Epoch 0 reads the starting layout as the previous epoch's (parity 1) publication.
+  const snapshots = isShared ? [sharedFloat32(n * 2, true), sharedFloat32(n * 2, true)] : [];
+  snapshots[1]?.set(embedding);
+  const moveBuffers = () => Array.from({ length: threads }, () => sharedFloat32(n * 2, true));
   return {
-    heads: Int32Array.from(keep, (e) => graph.heads[e] as number),
-    tails: Int32Array.from(keep, (e) => graph.tails[e] as number),
-    epochsPerSample: Float64Array.from(keep, (e) => max / (graph.weights[e] as number)),
+    embedding,
+    snapshots,
+    crossMoves: isShared ? [moveBuffers(), moveBuffers()] : [],
+    heads,
+    tails,
+    epochsPerSample,
+    edgeStarts,
+    pointStarts,
+    seeds,
   };
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { findABParams } from "umap-js/dist/umap";
 import { type FloatArray, matrixDims, type Tensor } from "~/lib/tensor";
 import { AnalysisInputError } from "./errors";
@@ -24,6 +25,12 @@ export interface UmapParams {
   learningRate: number;
   negativeSampleRate: number;
   repulsionStrength: number;
+  /**
+   * Worker threads for the neighbour search and the layout (1: the calling thread alone). The layout depends on
+   * the seed and on this count: the same seed and thread count always give the same layout. Default: one per
+   * core from PARALLEL_MIN_POINTS points on, one below (starting threads would cost more than they save).
+   */
+  threads: number;
 }
 
 export interface UmapOptions extends Partial<UmapParams> {
@@ -49,8 +56,15 @@ const DEFAULTS = {
   negativeSampleRate: 5,
   repulsionStrength: 1,
 };
+// Below this many points a layout takes well under a second and threads would cost more than they save.
+const PARALLEL_MIN_POINTS = 5000;
 // Share of the progress bar taken by the neighbour search (the rest is the layout).
 const KNN_PROGRESS_SHARE = 0.4;
+
+/** Threads `umapProject` uses for `n` points unless told otherwise. */
+export function defaultUmapThreads(n: number): number {
+  return n < PARALLEL_MIN_POINTS ? 1 : availableParallelism();
+}
 
 /** umap-js' default epoch count for `n` points. */
 export function defaultUmapEpochs(n: number): number {
@@ -59,13 +73,20 @@ export function defaultUmapEpochs(n: number): number {
 
 /**
  * UMAP to 2-D: HNSW neighbours (in the top principal subspace, see `knnDims`) → umap-js' fuzzy simplicial
- * set → umap-js' layout optimisation, all on typed arrays and seeded (same input and params, same layout).
+ * set → umap-js' layout optimisation, all on typed arrays, the search and the layout on `threads` worker threads,
+ * seeded (same input and params, thread count included, same layout). Synchronous: the calling thread waits.
  */
 export function umapProject(x: Tensor<FloatArray>, options: UmapOptions = {}): UmapResult {
   const [n] = matrixDims(x, "X");
-  const params = resolveOptions<UmapParams>({ ...DEFAULTS, epochs: defaultUmapEpochs(n) }, options);
+  const params = resolveOptions<UmapParams>(
+    { ...DEFAULTS, epochs: defaultUmapEpochs(n), threads: defaultUmapThreads(n) },
+    options,
+  );
   if (n <= params.nNeighbors) {
     throw new AnalysisInputError(`UMAP with ${params.nNeighbors} neighbours needs more than ${n} points`);
+  }
+  if (!Number.isInteger(params.threads) || params.threads < 1) {
+    throw new AnalysisInputError(`UMAP threads must be a positive integer, got ${params.threads}`);
   }
   const { onProgress } = options;
   const knn = options.knn ?? umapNeighbors(x, params, (f) => onProgress?.(f * KNN_PROGRESS_SHARE));
@@ -81,6 +102,7 @@ export function umapProject(x: Tensor<FloatArray>, options: UmapOptions = {}): U
     learningRate: params.learningRate,
     negativeSampleRate: params.negativeSampleRate,
     repulsionStrength: params.repulsionStrength,
+    threads: params.threads,
     onProgress: (f) => onProgress?.(KNN_PROGRESS_SHARE + f * (1 - KNN_PROGRESS_SHARE)),
   });
   return { embedding: { data: embedding, dims: [n, 2] }, params };
@@ -89,7 +111,7 @@ export function umapProject(x: Tensor<FloatArray>, options: UmapOptions = {}): U
 /** The neighbours `umapProject` uses: HNSW, in the top-`knnDims` principal subspace when the input is wider. */
 export function umapNeighbors(
   x: Tensor<FloatArray>,
-  params: Pick<UmapParams, "nNeighbors" | "seed" | "knnDims">,
+  params: Pick<UmapParams, "nNeighbors" | "seed" | "knnDims"> & Partial<Pick<UmapParams, "threads">>,
   onProgress?: (fraction: number) => void,
 ): KnnGraph {
   const [, dim] = matrixDims(x, "X");
@@ -97,5 +119,10 @@ export function umapNeighbors(
     params.knnDims !== null && dim > params.knnDims
       ? projectToPrincipalSubspace(x, params.knnDims, createPrng(params.seed))
       : x;
-  return hnswNearestNeighbors(input, { k: params.nNeighbors, seed: params.seed, onProgress });
+  return hnswNearestNeighbors(input, {
+    k: params.nNeighbors,
+    seed: params.seed,
+    threads: params.threads ?? defaultUmapThreads(x.dims[0] ?? 0),
+    onProgress,
+  });
 }

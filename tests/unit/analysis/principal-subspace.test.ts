@@ -31,4 +31,32 @@ describe("projectToPrincipalSubspace", () => {
       expect(distance(projected.data, 3, a, b)).toBeCloseTo(distance(data, dim, a, b), 3);
     }
   });
+
+  it("finds the subspace from a seeded sample of the rows past 10,000 rows", () => {
+    const prng = createPrng(9);
+    const n = 12_000;
+    const dim = 10;
+    const basis = new Float64Array(2 * dim).map(() => prng.nextGaussian()); // 2 strong directions in 10-D
+    const data = new Float32Array(n * dim); // [n, dim] rank 2 plus small noise
+    for (let i = 0; i < n; i++) {
+      const [u, v] = [prng.nextGaussian() * 6, prng.nextGaussian() * 3];
+      for (let j = 0; j < dim; j++) {
+        data[i * dim + j] =
+          u * (basis[j] as number) + v * (basis[dim + j] as number) + 0.01 * prng.nextGaussian();
+      }
+    }
+    const projected = projectToPrincipalSubspace({ data, dims: [n, dim] }, 2, createPrng(1));
+    // Every row keeps (nearly) all of its distance from the mean: nothing of the planted plane is lost.
+    let kept = 0;
+    let total = 0;
+    const mean = new Float64Array(dim);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < dim; j++) mean[j] = (mean[j] as number) + (data[i * dim + j] as number) / n;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < dim; j++) total += ((data[i * dim + j] as number) - (mean[j] as number)) ** 2;
+      kept += (projected.data[2 * i] as number) ** 2 + (projected.data[2 * i + 1] as number) ** 2;
+    }
+    expect(kept / total).toBeGreaterThan(0.9999);
+    expect(kept / total).toBeLessThan(1 + 1e-6);
+  });
 });
