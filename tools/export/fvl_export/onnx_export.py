@@ -42,6 +42,7 @@ def _save(module, args, path: Path, inputs, outputs, axes, threshold: int) -> No
             torch.onnx.export(module, args, str(raw), input_names=inputs, output_names=outputs, dynamic_axes=axes,
                               opset_version=OPSET, do_constant_folding=True, dynamo=False)
         model = onnx.load(str(raw))
+        _fix_static_output_dims(model, module, args, axes)
         weight_bytes = sum(len(t.raw_data) for t in model.graph.initializer)
         for stale in (path, path.with_name(path.name + "_data")):
             stale.unlink(missing_ok=True)
@@ -50,6 +51,21 @@ def _save(module, args, path: Path, inputs, outputs, axes, threshold: int) -> No
                             location=path.name + "_data", size_threshold=1024)
         else:
             onnx.save_model(model, str(path))
+
+
+def _fix_static_output_dims(model: onnx.ModelProto, module, args, axes) -> None:
+    """Writes every non-dynamic output dimension as a number. The TorchScript exporter leaves some symbolic
+    (image_features' 577 tokens, attention heads: 'Castimage_features_dim_1'), which the contract fixes."""
+    with torch.no_grad():
+        outputs = module(*args)
+    if isinstance(outputs, torch.Tensor):
+        outputs = (outputs,)
+    for value, tensor in zip(model.graph.output, outputs):
+        dynamic = axes.get(value.name, {})
+        for axis, dim in enumerate(value.type.tensor_type.shape.dim):
+            if axis not in dynamic:
+                dim.Clear()
+                dim.dim_value = tensor.shape[axis]
 
 
 def decoder_names(layers: int) -> tuple[list[str], list[str], list[str]]:
