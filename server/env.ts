@@ -36,12 +36,15 @@ const schema = z.object({
     .enum(["0", "1", "false", "true"])
     .default("0")
     .transform((value) => value === "1" || value === "true"),
-  /** Largest browser upload (the whole multipart body); bigger requests get HTTP 413 before they are buffered. */
+  /**
+   * Largest browser upload (the whole multipart body); bigger requests get HTTP 413. Uploads stream to staged files
+   * on disk, so this bounds disk use while an upload is imported, not memory.
+   */
   MAX_UPLOAD_BYTES: z.coerce
     .number()
     .int()
     .min(1)
-    .default(512 * 1024 * 1024),
+    .default(4 * 1024 * 1024 * 1024),
   /** Most files one dataset import may hold (zip entries or folder files): a zip-bomb and runaway-folder guard. */
   MAX_IMPORT_FILES: z.coerce.number().int().min(1).default(50_000),
   /** Most bytes one import may expand to (zip entries uncompressed, or a folder's files): a zip-bomb guard. */

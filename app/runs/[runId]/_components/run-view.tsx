@@ -11,11 +11,17 @@ import { RunProgress } from "./run-progress";
 
 // A few screenfuls of cards per request; more load as the gallery scrolls.
 const PAGE_SIZE = 48;
+const RUN_POLL_MS = 2_000;
 
 export function RunView({ runId }: { runId: string }) {
   const trpc = useTRPC();
   const router = useRouter();
-  const run = useQuery(trpc.runs.get.queryOptions({ runId }));
+  // Re-read while the run is going, so what depends on its status (the delete button) follows it to the end.
+  const run = useQuery({
+    ...trpc.runs.get.queryOptions({ runId }),
+    refetchInterval: (query) =>
+      query.state.data?.status === "queued" || query.state.data?.status === "running" ? RUN_POLL_MS : false,
+  });
   const images = useInfiniteQuery(
     trpc.runs.images.infiniteQueryOptions(
       { runId, limit: PAGE_SIZE },
