@@ -7,6 +7,10 @@ const nextConfig: NextConfig = {
     "@prisma/adapter-better-sqlite3",
     "onnxruntime-node",
     "hnswlib-node",
+    // lib/analysis/shared-workers.ts resolves tsx's require hook for worker threads run from source; bundling
+    // tsx would pull in esbuild's binary, which Turbopack cannot parse.
+    "tsx",
+    "esbuild",
   ],
   typedRoutes: false,
 };
