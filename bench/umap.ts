@@ -1,46 +1,61 @@
-// UMAP benchmark: lens (HNSW neighbours + typed-array umap-js pipeline) against plain umap-js, same data,
-// same n_neighbors / min_dist / epochs / seed, measured in the same run; then lens alone on 100,000 points.
-// Writes bench/results/umap.json. Usage: npm run bench:umap [-- --repeats 3 --n 20000 --large 100000]
-import { mkdirSync, writeFileSync } from "node:fs";
+// UMAP benchmark, baselines measured in the same run on the same data with the same n_neighbors / min_dist /
+// epochs: (1) Lens (HNSW neighbours + typed-array umap-js pipeline, on every core) against plain umap-js on
+// 20,000 × 256; (2) Lens against umap-learn (pinned in tools/bench/.venv, installed on first use) on Gaussian
+// mixtures of 70,000 × 784 and 100,000 × 128 (optionally 1,000,000 × 128), both layouts scored by the same
+// trustworthiness code (lib/analysis projectionQuality). Writes bench/results/umap.json.
+// Usage: npm run bench:umap [-- --repeats 3 --n 20000 --sizes 70000x784,100000x128 --million] (--n 0: no umap-js)
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { UMAP } from "umap-js";
 import { createPrng, projectionQuality, umapNeighbors, umapProject } from "~/lib/analysis";
+import { decodeNpy, encodeNpy } from "~/lib/codec";
 import type { Tensor } from "~/lib/tensor";
 import { median } from "./median";
 
+const ROOT = path.resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
   options: {
     n: { type: "string", default: "20000" },
-    large: { type: "string", default: "100000" },
+    sizes: { type: "string", default: "70000x784,100000x128" },
+    million: { type: "boolean", default: false },
     repeats: { type: "string", default: "1" },
     "knn-dims": { type: "string", default: "64" },
   },
 });
 const N = Number(args.n);
-const LARGE_N = Number(args.large);
 const REPEATS = Number(args.repeats);
-const DIM = 256;
+const UMAP_JS_DIM = 256;
+const SIZES = [...args.sizes.split(","), ...(args.million ? ["1000000x128"] : [])].map((size) => {
+  const [n, dim] = size.split("x").map(Number);
+  if (!n || !dim) throw new Error(`--sizes takes NxDIM[,NxDIM...], got ${size}`);
+  return { n, dim };
+});
 // A Gaussian mixture whose clusters touch (centre spread 1.5 σ per axis), so neighbourhoods are not trivial.
 const CLUSTERS = 32;
 const CENTRE_SPREAD = 1.5;
 const PARAMS = { nNeighbors: 15, minDist: 0.1, epochs: 200, seed: 42 };
+// Both sides get every core of the machine.
+const THREADS = os.availableParallelism();
 // Lens searches neighbours in the top principal subspace (umapProject's default, 64 dims); `--knn-dims 0`
-// measures the search in the full 256-D space instead.
+// measures the search in the full space instead.
 const KNN_DIMS = Number(args["knn-dims"]) || null;
 // Trustworthiness needs every query's full original-space ranking (O(n·dim) per query): a fixed seeded sample
-// of 1,000 query points against all n points estimates it without bias in seconds; both layouts use the same.
+// of 1,000 query points against all n points estimates it without bias; every layout uses the same sample.
 const QUALITY = { k: 15, sampleSize: 1000, seed: 7 };
+const PYTHON = path.join(ROOT, "tools", "bench", ".venv", "bin", "python");
 
-function gaussianMixture(n: number, seed: number): Tensor<Float32Array> {
+function gaussianMixture(n: number, dim: number, seed: number): Tensor<Float32Array> {
   const prng = createPrng(seed);
-  const centres = new Float64Array(CLUSTERS * DIM).map(() => prng.nextGaussian() * CENTRE_SPREAD);
-  const data = new Float32Array(n * DIM); // [n, DIM]
+  const centres = new Float64Array(CLUSTERS * dim).map(() => prng.nextGaussian() * CENTRE_SPREAD);
+  const data = new Float32Array(n * dim); // [n, dim]
   for (let i = 0; i < n; i++) {
     const c = prng.nextInt(CLUSTERS);
-    for (let j = 0; j < DIM; j++) data[i * DIM + j] = (centres[c * DIM + j] as number) + prng.nextGaussian();
+    for (let j = 0; j < dim; j++) data[i * dim + j] = (centres[c * dim + j] as number) + prng.nextGaussian();
   }
-  return { data, dims: [n, DIM] };
+  return { data, dims: [n, dim] };
 }
 
 function seconds(start: number): number {
@@ -55,17 +70,18 @@ function cpuSeconds(): number {
 function runLens(x: Tensor<Float32Array>) {
   const start = performance.now();
   const cpuStart = cpuSeconds();
-  const knn = umapNeighbors(x, { ...PARAMS, knnDims: KNN_DIMS });
+  const knn = umapNeighbors(x, { ...PARAMS, knnDims: KNN_DIMS, threads: THREADS });
   const knnSeconds = seconds(start);
-  const { embedding } = umapProject(x, { ...PARAMS, knnDims: KNN_DIMS, knn });
+  const { embedding } = umapProject(x, { ...PARAMS, knnDims: KNN_DIMS, threads: THREADS, knn });
   return { seconds: seconds(start), cpuSeconds: cpuSeconds() - cpuStart, knnSeconds, embedding };
 }
 
 function runUmapJs(x: Tensor<Float32Array>) {
   // umap-js takes number[][]; the conversion is part of using it, so it is timed.
   const start = performance.now();
+  const dim = x.dims[1] as number;
   const rows = Array.from({ length: x.dims[0] as number }, (_, i) =>
-    Array.from(x.data.subarray(i * DIM, (i + 1) * DIM)),
+    Array.from(x.data.subarray(i * dim, (i + 1) * dim)),
   );
   const umap = new UMAP({
     nNeighbors: PARAMS.nNeighbors,
@@ -78,66 +94,116 @@ function runUmapJs(x: Tensor<Float32Array>) {
   return { seconds: seconds(start), embedding };
 }
 
-const x = gaussianMixture(N, 1);
+/** umap-learn in its pinned venv on the same rows (through .npy files); its layout comes back for scoring. */
+function runUmapLearn(x: Tensor<Float32Array>) {
+  execFileSync("bash", [path.join(ROOT, "tools", "bench", "install-venv.sh")], { stdio: "inherit" });
+  const work = mkdtempSync(path.join(os.tmpdir(), "lens-bench-umap-"));
+  try {
+    const input = path.join(work, "x.npy");
+    const output = path.join(work, "layout.npy");
+    writeFileSync(input, encodeNpy({ dtype: "F32", shape: [...x.dims], data: x.data }));
+    const stdout = execFileSync(
+      PYTHON,
+      [
+        path.join(ROOT, "bench", "umap_learn.py"),
+        ...["--input", input, "--output", output, "--threads", String(THREADS)],
+        ...["--n-neighbors", String(PARAMS.nNeighbors), "--min-dist", String(PARAMS.minDist)],
+        ...["--epochs", String(PARAMS.epochs)],
+      ],
+      { encoding: "utf8", maxBuffer: 1 << 20, env: { ...process.env, NUMBA_NUM_THREADS: String(THREADS) } },
+    );
+    const report = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as {
+      umap_learn: string;
+      fit_s: number;
+      warmup_fit_s: number;
+    };
+    const layout = decodeNpy(readFileSync(output));
+    if (layout.dtype !== "F32") throw new Error(`umap-learn layout is ${layout.dtype}, expected F32`);
+    return { ...report, embedding: { data: layout.data, dims: layout.shape } };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function trustworthiness(x: Tensor<Float32Array>, layout: Tensor<Float32Array | Float64Array>): number {
+  return projectionQuality(x, layout, QUALITY).trustworthiness;
+}
+
+// (1) Lens against plain umap-js.
+const x = gaussianMixture(N, UMAP_JS_DIM, 1);
 const lensTimes: number[] = [];
-const lensKnnTimes: number[] = [];
 const umapJsTimes: number[] = [];
-let lensQuality = 0;
-let umapJsQuality = 0;
-let lensRecall = 0;
-let umapJsRecall = 0;
-for (let r = 0; r < REPEATS; r++) {
+let umapJsScores = { lens: 0, umapJs: 0 };
+for (let r = 0; r < (N > 0 ? REPEATS : 0); r++) {
   // Alternate the order so background load on this 2-core machine does not favour one side.
   const lens = r % 2 === 0 ? runLens(x) : undefined;
   const plain = runUmapJs(x);
   const lensRun = lens ?? runLens(x);
   lensTimes.push(lensRun.seconds);
-  lensKnnTimes.push(lensRun.knnSeconds);
   umapJsTimes.push(plain.seconds);
   console.log(
-    `run ${r + 1}: lens ${lensRun.seconds.toFixed(1)} s (kNN ${lensRun.knnSeconds.toFixed(1)} s), umap-js ${plain.seconds.toFixed(1)} s`,
+    `${N} × ${UMAP_JS_DIM}: lens ${lensRun.seconds.toFixed(1)} s, umap-js ${plain.seconds.toFixed(1)} s`,
   );
   if (r === 0) {
-    const lensScore = projectionQuality(x, lensRun.embedding, QUALITY);
-    const plainScore = projectionQuality(x, plain.embedding, QUALITY);
-    lensQuality = lensScore.trustworthiness;
-    lensRecall = lensScore.knnRecall;
-    umapJsQuality = plainScore.trustworthiness;
-    umapJsRecall = plainScore.knnRecall;
+    umapJsScores = {
+      lens: trustworthiness(x, lensRun.embedding),
+      umapJs: trustworthiness(x, plain.embedding),
+    };
   }
 }
 
-const large = gaussianMixture(LARGE_N, 2);
-const largeRun = runLens(large);
-console.log(`lens on ${LARGE_N}: ${largeRun.seconds.toFixed(1)} s (kNN ${largeRun.knnSeconds.toFixed(1)} s)`);
+// (2) Lens against umap-learn.
+const againstUmapLearn = SIZES.map(({ n, dim }, s) => {
+  const data = gaussianMixture(n, dim, 2 + s);
+  const lens = runLens(data);
+  console.log(`${n} × ${dim}: lens ${lens.seconds.toFixed(1)} s (kNN ${lens.knnSeconds.toFixed(1)} s)`);
+  const reference = runUmapLearn(data);
+  console.log(`${n} × ${dim}: umap-learn ${reference.fit_s.toFixed(1)} s`);
+  const lensTrust = trustworthiness(data, lens.embedding);
+  const referenceTrust = trustworthiness(data, reference.embedding);
+  return {
+    n,
+    dim,
+    lens_s: lens.seconds,
+    lens_knn_s: lens.knnSeconds,
+    // Wall time includes waiting for the CPU when other processes share the cores; CPU time does not.
+    lens_cpu_s: lens.cpuSeconds,
+    umap_learn_s: reference.fit_s,
+    umap_learn_warmup_fit_s: reference.warmup_fit_s,
+    time_ratio: lens.seconds / reference.fit_s,
+    lens_trustworthiness: lensTrust,
+    umap_learn_trustworthiness: referenceTrust,
+    trustworthiness_gap: referenceTrust - lensTrust,
+    umap_learn: reference.umap_learn,
+  };
+});
 
-const lensSeconds = median(lensTimes);
-const umapJsSeconds = median(umapJsTimes);
 const result = {
-  n: N,
-  dim: DIM,
-  clusters: CLUSTERS,
-  params: { ...PARAMS, knnDims: KNN_DIMS },
-  repeats: REPEATS,
-  lens_s: lensSeconds,
-  lens_knn_s: median(lensKnnTimes),
-  umapjs_s: umapJsSeconds,
-  speedup: umapJsSeconds / lensSeconds,
-  lens_trustworthiness: lensQuality,
-  umapjs_trustworthiness: umapJsQuality,
-  lens_knn_recall: lensRecall,
-  umapjs_knn_recall: umapJsRecall,
+  params: { ...PARAMS, knnDims: KNN_DIMS, threads: THREADS },
   quality: QUALITY,
-  lens_s_runs: lensTimes,
-  umapjs_s_runs: umapJsTimes,
-  large_n: LARGE_N,
-  lens_large_s: largeRun.seconds,
-  lens_large_knn_s: largeRun.knnSeconds,
-  // Wall time above includes waiting for the CPU when other processes (model training) share the 2 cores.
-  lens_large_cpu_s: largeRun.cpuSeconds,
+  clusters: CLUSTERS,
+  repeats: REPEATS,
+  umapjs:
+    N === 0
+      ? null
+      : {
+          n: N,
+          dim: UMAP_JS_DIM,
+          lens_s: median(lensTimes),
+          umapjs_s: median(umapJsTimes),
+          speedup: median(umapJsTimes) / median(lensTimes),
+          lens_trustworthiness: umapJsScores.lens,
+          umapjs_trustworthiness: umapJsScores.umapJs,
+          lens_s_runs: lensTimes,
+          umapjs_s_runs: umapJsTimes,
+        },
+  umap_learn: againstUmapLearn,
+  // Peak resident memory of this process (Lens' runs, the umap-js baseline and the scoring; umap-learn runs in
+  // its own process).
+  max_rss_mb: process.resourceUsage().maxRSS / 1024,
   node: process.version,
 };
-const out = path.resolve("bench/results/umap.json");
+const out = path.join(ROOT, "bench", "results", "umap.json");
 mkdirSync(path.dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(JSON.stringify(result, null, 2));
