@@ -83,11 +83,14 @@ export class SharedWorkers {
     }
   }
 
-  /** Stops and ends the threads (they sit idle between steps, so ending them is safe). */
+  /**
+   * Asks the threads to stop; each ends at its next check (between steps, or where its step checks
+   * `throwIfStopped`). They are never terminated from outside: ending a thread inside a native call (the HNSW
+   * index) aborts the whole process.
+   */
   close(): void {
     Atomics.store(this.control, STOP, 1);
     Atomics.notify(this.control, STEP);
-    for (const worker of this.workers) void worker.terminate();
     for (const port of this.ports) port.close();
   }
 
@@ -113,7 +116,7 @@ export function serveSteps<T>(
 ): void {
   const { control } = init;
   try {
-    for (let stepNumber = 0; ; stepNumber++) {
+    for (let stepNumber = 0; Atomics.load(control, STOP) === 0; stepNumber++) {
       step(init, stepNumber);
       const seen = Atomics.load(control, STEP);
       Atomics.add(control, DONE, 1);
@@ -122,11 +125,19 @@ export function serveSteps<T>(
       while (Atomics.load(control, STEP) === seen && Atomics.load(control, STOP) === 0) {
         Atomics.wait(control, STEP, seen, POLL_MS);
       }
-      if (Atomics.load(control, STOP) === 1) return;
     }
   } catch (error) {
-    reportFailure(control, init.errors, error);
+    if (!(error instanceof StopRequested)) reportFailure(control, init.errors, error);
+  } finally {
+    init.errors.close();
   }
+}
+
+class StopRequested extends Error {}
+
+/** For long steps: throws (ending the step quietly) once the caller has asked the threads to stop. */
+export function throwIfStopped(control: Int32Array): void {
+  if (Atomics.load(control, STOP) === 1) throw new StopRequested("stopped by the caller");
 }
 
 function reportFailure(control: Int32Array, port: MessagePort, error: unknown): void {

@@ -28,11 +28,12 @@ function recallAgainstExact(indices: Int32Array, k: number): number {
 }
 
 describe("umapProject on several threads", () => {
+  // The same neighbours for every layout, so only the layout's threads differ (and no search threads start).
+  const knn = hnswNearestNeighbors(points, { k: 15, seed: 1 });
+
   it(
     "gives one layout per seed and thread count, as trustworthy as the single-thread layout",
     () => {
-      // The same neighbours for every layout, so only the layout's threads differ.
-      const knn = hnswNearestNeighbors(points, { k: 15, seed: 1 });
       const single = umapProject(points, { ...LAYOUT, knn, threads: 1 });
       const parallel = umapProject(points, { ...LAYOUT, knn, threads: 2 });
       const again = umapProject(points, { ...LAYOUT, knn, threads: 2 });
@@ -56,7 +57,7 @@ describe("umapProject on several threads", () => {
     "reports progress up to 1 and stops the threads when progress throws (a cancel)",
     () => {
       const progress: number[] = [];
-      umapProject(points, { ...LAYOUT, epochs: 30, threads: 2, onProgress: (f) => progress.push(f) });
+      umapProject(points, { ...LAYOUT, knn, epochs: 30, threads: 2, onProgress: (f) => progress.push(f) });
       expect(progress.at(-1)).toBeCloseTo(1, 12);
       for (let i = 1; i < progress.length; i++)
         expect(progress[i]).toBeGreaterThanOrEqual(progress[i - 1] as number);
