@@ -194,6 +194,7 @@ describe("datasets in the browser", () => {
     );
     expect([...names].filter((name) => name.startsWith("shelf/")).length).toBe(5);
     expect([...names].filter((name) => name.startsWith("scene-")).length).toBe(13);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(ARTIFACTS, "dataset-page.png"), fullPage: false });
 
     // A run from the dataset page, followed to the end.

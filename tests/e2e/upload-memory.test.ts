@@ -71,6 +71,7 @@ beforeAll(async () => {
   const env: NodeJS.ProcessEnv = {
     ...(await dashboardEnv(work)),
     MAX_UPLOAD_BYTES: String(2 * UPLOAD_MB * 1024 * 1024),
+    MAX_IMPORT_BYTES: String(2 * UPLOAD_MB * 1024 * 1024),
   };
   const dataDir = env.DATA_DIR ?? "";
   await fs.mkdir(dataDir, { recursive: true });
