@@ -10,12 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import MissingProcessorFilesError, MissingWeightsError
 from .chat import chat_fragments
 from .graph import build_decoder, build_embed_tokens
 from .spec import read_spec, text_config
 from .weights import INLINE_LIMIT_BYTES
 
 VARIANTS = ("fp16", "int8")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 DECODER = "onnx/llm_decoder.onnx"
 EMBED = "onnx/llm_embed_tokens.onnx"
 # Florence-2's 576 grid tokens plus the pooled one, each projected to one LLM position.
@@ -39,12 +41,19 @@ def export_language_model(
     from transformers import AutoTokenizer
 
     spec = read_spec(config)
+    for name in TOKENIZER_FILES:
+        if not (checkpoint_dir / name).is_file():
+            raise MissingProcessorFilesError(
+                f"{checkpoint_dir}: {name} is missing; the language model needs the checkpoint's own tokenizer "
+                "(download the whole checkpoint folder)")
     onnx_dir = out_dir / "onnx"
     onnx_dir.mkdir(parents=True, exist_ok=True)
 
     def get(name: str) -> np.ndarray:
         if name not in weights:
-            raise KeyError(f"{checkpoint_dir.name}: the language-model weight {name} is not in the checkpoint")
+            raise MissingWeightsError(
+                f"{checkpoint_dir.name}: the language-model weight {name} is not in the checkpoint; the weight "
+                "files are incomplete or belong to another model")
         return weights[name].float().numpy()
 
     started = time.time()
@@ -66,9 +75,7 @@ def export_language_model(
             if variant != "fp32":
                 entry["quality_vs_fp32"] = measure_quality(out_dir, graphs["fp32"], entry, spec)
 
-    for name in ("tokenizer.json", "tokenizer_config.json"):
-        if not (checkpoint_dir / name).is_file():
-            raise FileNotFoundError(f"{checkpoint_dir}: {name} is missing; the language model needs its tokenizer")
+    for name in TOKENIZER_FILES:
         shutil.copyfile(checkpoint_dir / name, out_dir / f"llm_{name}")
     tokenizer = AutoTokenizer.from_pretrained(str(checkpoint_dir), config=text_config(config))
     generation_path = checkpoint_dir / "generation_config.json"

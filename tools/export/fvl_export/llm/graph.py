@@ -16,6 +16,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+from ..errors import WeightShapeError
 from .quantize import quantize_blockwise
 from .spec import LanguageModelSpec
 from .weights import INLINE_LIMIT_BYTES, WeightSink
@@ -112,8 +113,9 @@ def _check_shapes(spec: LanguageModelSpec, i: int, w: dict[str, np.ndarray]) -> 
     }
     for key, shape in expected.items():
         if tuple(w[key].shape) != shape:
-            raise ValueError(
-                f"model.layers.{i} {key} weight has shape {tuple(w[key].shape)}; config.json implies {shape}"
+            raise WeightShapeError(
+                f"model.layers.{i} {key} weight has shape {tuple(w[key].shape)} but config.json implies {shape}: "
+                "the config and the weights come from different models"
             )
 
 
@@ -263,9 +265,9 @@ def build_embed_tokens(spec: LanguageModelSpec, get: WeightGetter, path: Path, w
     """input_ids [B, T] -> inputs_embeds [B, T, H] float32 (the table kept in fp16 for the fp16 variant)."""
     table = get("model.embed_tokens.weight")
     if tuple(table.shape) != (spec.vocab_size, spec.hidden):
-        raise ValueError(
-            f"model.embed_tokens.weight has shape {tuple(table.shape)}; config.json implies "
-            f"({spec.vocab_size}, {spec.hidden})"
+        raise WeightShapeError(
+            f"model.embed_tokens.weight has shape {tuple(table.shape)} but config.json implies "
+            f"({spec.vocab_size}, {spec.hidden}): the config and the weights come from different models"
         )
     half = weight_dtype == "fp16"
     stored = table.astype(np.float16 if half else np.float32)

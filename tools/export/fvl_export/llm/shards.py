@@ -8,6 +8,7 @@ from pathlib import Path
 
 from safetensors import safe_open
 
+from ..errors import MissingWeightsError
 from ..weights import check_safetensors_shard, tensor_names, weight_files
 
 
@@ -16,7 +17,9 @@ class ShardedTensors(Mapping):
         self._where: dict[str, Path] = {}
         for path in weight_files(folder):
             if path.suffix != ".safetensors":
-                raise ValueError(f"{path.name}: the language-model export reads safetensors shards only")
+                raise MissingWeightsError(
+                    f"{path.name}: the language-model export reads safetensors shards (Florence-VL's format); "
+                    "convert the .bin files to safetensors first")
             check_safetensors_shard(path)
             self._where.update({name: path for name in tensor_names(path)})
 

@@ -6,13 +6,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import UnknownFormatError
+
 # Florence-VL registers its own model types on top of the transformers configs it subclasses
 # (LlavaPhiConfig(Phi3Config), LlavaConfig(LlamaConfig)); plain transformers builds the language model from them.
 ARCHITECTURES = {"llava_phi": "phi3", "llava_llama": "llama"}
 
 
-class LanguageModelConfigError(ValueError):
+class LanguageModelConfigError(UnknownFormatError):
     """config.json does not describe a language model this exporter knows."""
+
+    kind = "language-model-config"
 
 
 @dataclass(frozen=True)
