@@ -67,7 +67,12 @@ export function chatPromptIds(model: LoadedModel, question: string): { before: n
   if (parts.length !== 2)
     throw new UnsupportedRequestError(`The chat template must hold ${chat.image_token} exactly once.`);
   const [before = [], after = []] = parts.map((part) =>
-    chunkIds(model, language, part.replace("{question}", question)),
+    // A function, so `$&`-like sequences in the question stay literal.
+    chunkIds(
+      model,
+      language,
+      part.replace("{question}", () => question),
+    ),
   );
   const bos = chat.bos_token_id ?? model.generation.bosId;
   return { before, after: before[0] === bos ? after.slice(1) : after };
