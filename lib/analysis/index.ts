@@ -33,6 +33,7 @@ export {
 export { imageToTextRecall, type RecallAtK } from "./retrieval";
 export {
   defaultUmapEpochs,
+  defaultUmapThreads,
   type UmapOptions,
   type UmapParams,
   type UmapResult,
