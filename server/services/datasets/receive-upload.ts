@@ -37,6 +37,8 @@ export async function receiveUpload(options: {
   contentType: string;
   stagingRoot: string;
   maxBytes: number;
+  /** The PAYLOAD_TOO_LARGE message for a body over `maxBytes` (it names the setting to change). */
+  overLimitMessage: string;
 }): Promise<ReceivedUpload> {
   const folder = path.join(options.stagingRoot, randomUUID());
   await fs.mkdir(folder, { recursive: true });
@@ -46,7 +48,7 @@ export async function receiveUpload(options: {
     transform(chunk: Buffer, _encoding, callback) {
       received.bytes += chunk.byteLength;
       if (received.bytes > options.maxBytes)
-        callback(new AppError("PAYLOAD_TOO_LARGE", "upload over the limit"));
+        callback(new AppError("PAYLOAD_TOO_LARGE", options.overLimitMessage));
       else callback(null, chunk);
     },
   });

@@ -20,11 +20,7 @@ export async function handleDatasetUpload(
   options: Pick<AppDeps, "db" | "dataDir" | "limits">,
 ): Promise<Response> {
   const maxBytes = options.limits.maxUploadBytes;
-  const tooLarge = () =>
-    jsonError(
-      413,
-      `The upload is too large: the limit is ${formatMegabytes(maxBytes)} MB (MAX_UPLOAD_BYTES). Split it into several uploads, or put the files in an import folder on the server and import that.`,
-    );
+  const overLimitMessage = `The upload is too large: the limit is ${formatMegabytes(maxBytes)} MB (MAX_UPLOAD_BYTES). Split it into several uploads, or put the files in an import folder on the server and import that.`;
   const contentType = request.headers.get("content-type") ?? "";
   if (!contentType.toLowerCase().startsWith("multipart/form-data")) {
     await request.body?.cancel();
@@ -36,7 +32,7 @@ export async function handleDatasetUpload(
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
     await request.body?.cancel();
-    return tooLarge();
+    return jsonError(413, overLimitMessage);
   }
   if (request.body === null) return jsonError(400, "The upload is empty.");
 
@@ -47,11 +43,9 @@ export async function handleDatasetUpload(
       contentType,
       stagingRoot: path.join(options.dataDir, "uploads"),
       maxBytes,
+      overLimitMessage,
     });
   } catch (error) {
-    if (error instanceof AppError && error.code === "PAYLOAD_TOO_LARGE") {
-      return error.message.startsWith("The manifest") ? jsonError(413, error.message) : tooLarge();
-    }
     return errorResponse(error, "datasets/upload");
   }
 
