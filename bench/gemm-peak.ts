@@ -15,6 +15,9 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 const PYTHON = path.join(ROOT, "tools", "export", ".venv", "bin", "python");
 // Small sizes do not reach the peak; the large ones show where each library's blocking pays off.
 const SIZES = [256, 512, 1024, 1536, 2048];
+// Shortest timed sample (as in bench/gemm_peak.py): products shorter than this repeat inside one sample, so a
+// lucky or unlucky time slice on a shared machine does not decide the peak.
+const MIN_SAMPLE_S = 0.05;
 
 export interface GemmPeak {
   gflops: number;
@@ -64,11 +67,14 @@ async function ortGflops(graph: OrtGraph, size: number, repeats: number): Promis
   const random = () => Float32Array.from({ length: size * size }, () => Math.random() * 2 - 1);
   const feeds = { a: { data: random(), dims: [size, size] }, b: { data: random(), dims: [size, size] } };
   await graph.run(feeds); // warm-up
+  const once = performance.now();
+  await graph.run(feeds);
+  const inner = Math.max(1, Math.ceil(MIN_SAMPLE_S / ((performance.now() - once) / 1000)));
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const started = performance.now();
-    await graph.run(feeds);
-    times.push((performance.now() - started) / 1000);
+    for (let j = 0; j < inner; j++) await graph.run(feeds);
+    times.push((performance.now() - started) / 1000 / inner);
   }
   return (2 * size ** 3) / median(times) / 1e9;
 }

@@ -5,6 +5,7 @@ onnxruntime-node. Prints one JSON line. Run with tools/export/.venv/bin/python (
 
 import argparse
 import json
+import math
 import statistics
 import time
 
@@ -13,16 +14,25 @@ import onnx
 from onnx import TensorProto, helper
 
 
+# Shortest timed sample: a 256² product takes well under a millisecond, and single products that short measure
+# the scheduler's luck on a shared machine rather than the library, so small sizes repeat inside one sample.
+MIN_SAMPLE_S = 0.05
+
+
 def numpy_gflops(size: int, repeats: int) -> float:
     rng = np.random.default_rng(size)
     a = rng.standard_normal((size, size), dtype=np.float32)
     b = rng.standard_normal((size, size), dtype=np.float32)
     a @ b  # warm-up: thread pool start and page faults are not part of the peak
+    started = time.perf_counter()
+    a @ b
+    inner = max(1, math.ceil(MIN_SAMPLE_S / (time.perf_counter() - started)))
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - started)
+        for _ in range(inner):
+            a @ b
+        times.append((time.perf_counter() - started) / inner)
     return 2 * size**3 / statistics.median(times) / 1e9
 
 
