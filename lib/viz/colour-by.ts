@@ -30,18 +30,6 @@ export function parseColourBy(text: string): ColourBy {
   return { kind: "none" };
 }
 
-/**
- * The colouring a view without one gets (its `colourBy` is empty): by the first manifest label when the images
- * have labels (what a labelled dataset is usually studied by), else none.
- */
-export function defaultColourBy(points: readonly Pick<ColourablePoint, "labels">[]): string {
-  for (const point of points) {
-    const first = Object.keys(point.labels)[0];
-    if (first !== undefined) return `label:${first}`;
-  }
-  return "none";
-}
-
 /** A short human title for a colouring, used in legends and figure titles. */
 export function describeColourBy(colourBy: ColourBy): string {
   switch (colourBy.kind) {

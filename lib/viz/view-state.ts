@@ -31,8 +31,7 @@ const schema = z.object({
     .catch([]),
   /** The panel the others are aligned to; empty = the server's choice. */
   reference: z.string().max(200).catch(""),
-  /** Empty = the default colouring (`defaultColourBy`: the first label when the dataset has labels). */
-  colourBy: z.string().regex(COLOUR_BY).catch(""),
+  colourBy: z.string().regex(COLOUR_BY).catch("none"),
   /** Selected points as `encodeIndexRanges` of indices into the run's point list. */
   selection: z
     .string()

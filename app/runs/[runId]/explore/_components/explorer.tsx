@@ -3,13 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import {
-  colourPoints,
-  defaultColourBy,
-  describeColourBy,
-  labelKeys,
-  parseColourBy,
-} from "~/lib/viz/colour-by";
+import { colourPoints, describeColourBy, labelKeys, parseColourBy } from "~/lib/viz/colour-by";
 import { decodeIndexRanges, encodeIndexRanges } from "~/lib/viz/index-ranges";
 import { pointClusters } from "~/lib/viz/panels";
 import { rowsWithCode } from "~/lib/viz/patches";
@@ -99,8 +93,7 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
     [view.selectionField, selectedImages, state.patchSelection, view.points.length],
   );
 
-  const colourByText = state.colourBy === "" ? defaultColourBy(view.points) : state.colourBy;
-  const colourBy = parseColourBy(colourByText);
+  const colourBy = parseColourBy(state.colourBy);
   const clusterCount = colourBy.kind === "cluster" ? colourBy.k : 0;
   const clusterPanel = view.panels[view.referenceIndex];
   const clusters = useMemo(
@@ -111,8 +104,8 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
     [clusterCount, clusterPanel, view.points.length, state.seed],
   );
   const categories = useMemo(
-    () => colourPoints(view.points, parseColourBy(colourByText), clusters),
-    [view.points, colourByText, clusters],
+    () => colourPoints(view.points, parseColourBy(state.colourBy), clusters),
+    [view.points, state.colourBy, clusters],
   );
 
   const keys = useMemo(() => labelKeys(pointList), [pointList]);
@@ -199,7 +192,7 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
         />
         <LayoutControls value={state} isReadOnly={isReadOnly} onChange={onStateChange} />
         <ColourControls
-          colourBy={colourByText}
+          colourBy={state.colourBy}
           labelKeys={keys}
           prompts={sources.data.prompts}
           onChange={(next) => onStateChange({ colourBy: next })}
