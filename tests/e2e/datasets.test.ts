@@ -243,7 +243,6 @@ describe("datasets in the browser", () => {
     const page = await browser.newPage();
     for (const address of [
       "/runs/no-such-run",
-      "/runs/no-such-run/explore",
       `/runs/${demoRunId}/images/no-such-image`,
       "/datasets/no-such-dataset",
     ]) {
