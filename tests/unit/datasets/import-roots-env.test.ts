@@ -6,7 +6,7 @@ describe("dataset settings in parseEnv", () => {
   it("defaults the import root to DATA_DIR/imports and the limits to their documented values", () => {
     const env = parseEnv({ DATA_DIR: "/srv/lens" });
     expect(env.importRoots).toEqual([path.join("/srv/lens", "imports")]);
-    expect(env.MAX_UPLOAD_BYTES).toBe(512 * 1024 * 1024);
+    expect(env.MAX_UPLOAD_BYTES).toBe(4 * 1024 * 1024 * 1024);
     expect(env.MAX_IMPORT_FILES).toBe(50_000);
     expect(env.MAX_IMPORT_BYTES).toBe(2 * 1024 * 1024 * 1024);
   });
