@@ -18,7 +18,7 @@ const SESSION = {
   allowSpinning: false,
 };
 
-// The contract's shapes for Florence-2-large at 768² (florence-vl.md): [name, expected dims]; strings are symbolic.
+// The contract's shapes for Florence-2-large at 768² (docs/architecture.md, "The model-folder contract"): [name, expected dims]; strings are symbolic.
 const EXPECTED: Record<string, Record<string, (string | number)[]>> = {
   "onnx/vision_encoder.onnx": {
     pixel_values: ["batch_size", 3, 768, 768],

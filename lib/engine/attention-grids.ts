@@ -1,18 +1,7 @@
 import type { Tensor } from "~/lib/tensor";
+import type { AttentionGrids } from "~/lib/tensor/attention-grids";
 
-/**
- * Attention from query tokens (prompt or answer tokens) to image patches, cut out of per-layer attention
- * probabilities and laid out on the image's token grid.
- */
-export interface AttentionGrids {
-  layers: number;
-  heads: number;
-  /** Query tokens, in order (their text, for labels). */
-  queries: string[];
-  grid: [number, number];
-  /** [layers, heads, queries, gridH * gridW] */
-  data: Float32Array;
-}
+export type { AttentionGrids };
 
 /**
  * Cuts `[1, heads, Q, K]` per-layer attention rows `queryRows` at key columns `firstPatch .. firstPatch + H*W`
@@ -60,25 +49,4 @@ export function concatQueries(parts: readonly AttentionGrids[]): AttentionGrids 
     }
   }
   return { ...first, queries: parts.flatMap((part) => part.queries), data: out };
-}
-
-/** One grid [gridH * gridW]: a layer, averaged over heads (or one head) and over queries (or one query). */
-export function selectGrid(
-  grids: AttentionGrids,
-  layer: number,
-  options: { head?: number; query?: number } = {},
-): Float32Array {
-  const cells = grids.grid[0] * grids.grid[1];
-  const heads = options.head === undefined ? [...Array(grids.heads).keys()] : [options.head];
-  const queries = options.query === undefined ? [...grids.queries.keys()] : [options.query];
-  const out = new Float32Array(cells);
-  for (const h of heads) {
-    for (const q of queries) {
-      const src = ((layer * grids.heads + h) * grids.queries.length + q) * cells;
-      for (let c = 0; c < cells; c++) out[c] = (out[c] ?? 0) + (grids.data[src + c] ?? 0);
-    }
-  }
-  const count = heads.length * queries.length;
-  for (let c = 0; c < cells; c++) out[c] = (out[c] ?? 0) / count;
-  return out;
 }

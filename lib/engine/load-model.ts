@@ -9,7 +9,7 @@ import { OrtGraph, type SessionSettings, type ValueInfo } from "./ort-graph";
 import type { PreprocessConfig } from "./preprocess";
 import { TextTokenizer } from "./text-tokenizer";
 
-/** Inputs and outputs every graph of the onnx-community Florence-2 layout must have (florence-vl.md). */
+/** Inputs and outputs every graph of the onnx-community Florence-2 layout must have (docs/architecture.md, "The model-folder contract"). */
 interface IoSpec {
   type: string;
   rank: number;

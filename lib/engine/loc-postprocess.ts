@@ -1,6 +1,6 @@
 /**
  * Florence-2 post-processing of generated text with `<loc_N>` tokens: 1000 bins per axis, dequantised to the
- * bin centre in the original image's pixels, `coord = (bin + 0.5) / 1000 * size` (florence-vl.md).
+ * bin centre in the original image's pixels, `coord = (bin + 0.5) / 1000 * size`, as Florence-2's processor does.
  */
 
 export const LOC_BINS = 1000;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * `fvl.json`, the manifest our exports add to a Florence-2 folder (design.md). Only what the engine relies on is
+ * `fvl.json`, the manifest our exports add to a Florence-2 folder (docs/architecture.md). Only what the engine relies on is
  * validated; other keys (training settings, metrics, ablations) pass through for display.
  */
 const depthLevel = z.object({

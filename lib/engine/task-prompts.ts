@@ -1,5 +1,5 @@
 /**
- * Florence-2 task tokens and the prompt text the processor substitutes for them (florence-vl.md). The first
+ * Florence-2 task tokens and the prompt text the processor substitutes for them (Florence-2's processing code). The first
  * three are Florence-VL's breadth prompts. Tasks marked `takesInput` need text after the token.
  */
 export interface TaskSpec {
