@@ -1,6 +1,7 @@
 /** lib/engine: load a Florence-2 / Florence-VL model folder and compute features, answers and attention maps. */
 // ONNX Runtime and sharp are native: the engine never goes into a browser bundle (package.json "imports").
 import "#server-only";
+
 export { type AttentionGrids, selectGrid } from "~/lib/tensor/attention-grids";
 export {
   type BreadthMode,
