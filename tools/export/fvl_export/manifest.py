@@ -89,7 +89,8 @@ def build_manifest(checkpoint: Checkpoint, out: Path, *, name: str, image_size: 
             "method": "channel_concat",
             "order": ["V", "<DETAILED_CAPTION>", "<OCR>", "<DENSE_REGION_CAPTION>"],
             "dims": 4 * vision.projection_dim,
-            "projector": graph_file("projector", primary) if has_projector else None,
+            # The fp32 name: the engine adds the suffix of the dtype it opens (onnx/projector_fp16.onnx).
+            "projector": graph_file("projector", "fp32") if has_projector else None,
             **({"projector_type": checkpoint.projector.type, "input": "fused_features", "output": "visual_tokens",
                 "output_dims": checkpoint.projector.output_dims} if has_projector else {}),
         },
