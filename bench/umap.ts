@@ -96,7 +96,9 @@ function runUmapJs(x: Tensor<Float32Array>) {
 
 /** umap-learn in its pinned venv on the same rows (through .npy files); its layout comes back for scoring. */
 function runUmapLearn(x: Tensor<Float32Array>) {
-  execFileSync("bash", [path.join(ROOT, "tools", "bench", "install-venv.sh")], { stdio: "inherit" });
+  execFileSync("bash", [path.join(ROOT, "scripts", "install-venv.sh"), path.join(ROOT, "tools", "bench")], {
+    stdio: "inherit",
+  });
   const work = mkdtempSync(path.join(os.tmpdir(), "lens-bench-umap-"));
   try {
     const input = path.join(work, "x.npy");

@@ -26,4 +26,4 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-bash "$ROOT/tools/export/install-venv.sh"
+bash "$ROOT/scripts/install-venv.sh" "$ROOT/tools/export"

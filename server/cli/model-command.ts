@@ -75,7 +75,7 @@ async function exportModel(argv: string[]): Promise<void> {
   if (!existsSync(EXPORT_PYTHON))
     throw new AppError(
       "BAD_INPUT",
-      `The exporter's Python environment is missing (${EXPORT_PYTHON}): run 'bash scripts/install-system-deps.sh' (or 'bash tools/export/install-venv.sh').`,
+      `The exporter's Python environment is missing (${EXPORT_PYTHON}): run 'bash scripts/install-system-deps.sh' (or 'bash scripts/install-venv.sh tools/export').`,
     );
   const args = ["-m", "fvl_export", "export", "--json", "--from", path.resolve(values.from)];
   args.push("--out", path.resolve(values.out), "--dtype", values.dtype);

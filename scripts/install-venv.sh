@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Creates tools/export/.venv with the exact versions of requirements.txt. A stamp holding the requirements' hash
-# makes re-runs free; a changed requirements file rebuilds the environment from scratch.
+# Usage: install-venv.sh FOLDER (tools/export, tools/bench). Creates FOLDER/.venv with the exact versions of
+# FOLDER/requirements.txt. A stamp holding the requirements' hash makes re-runs free; a changed requirements file
+# rebuilds the environment from scratch.
 set -euo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
+HERE="$(cd "${1:?usage: install-venv.sh FOLDER}" && pwd)"
+NAME="$(basename "$HERE") venv"
 VENV="$HERE/.venv"
 STAMP="$VENV/requirements.sha256"
 want="$(sha256sum "$HERE/requirements.txt" | cut -d' ' -f1)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
-  echo "export venv: up to date ($VENV)"
+  echo "$NAME: up to date ($VENV)"
   exit 0
 fi
 # Any Python 3.10+ with venv; the one on PATH first, Debian's as a fallback.
@@ -20,10 +22,10 @@ for candidate in python3 /usr/bin/python3; do
   fi
 done
 if [ -z "$PYTHON" ]; then
-  echo "export venv: needs Python 3.10+ with the venv module (Debian: apt-get install python3-venv)" >&2
+  echo "$NAME: needs Python 3.10+ with the venv module (Debian: apt-get install python3-venv)" >&2
   exit 1
 fi
-echo "export venv: creating $VENV with $("$PYTHON" --version)"
+echo "$NAME: creating $VENV with $("$PYTHON" --version)"
 rm -rf "$VENV"
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --no-input -r "$HERE/requirements.txt"
