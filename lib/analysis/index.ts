@@ -18,6 +18,13 @@ export {
 } from "./alignment-training";
 export { linearCka } from "./cka";
 export { AnalysisInputError } from "./errors";
+export {
+  buildCosineIndex,
+  type CosineIndex,
+  type CosineIndexOptions,
+  EXACT_MAX_VALUES,
+  type KnnAnswer,
+} from "./knn-index";
 export { applyProjection, initLinearProjection, type LinearProjection } from "./linear-projection";
 export { type HnswOptions, hnswNearestNeighbors, type KnnGraph } from "./nearest-neighbors";
 export { fitPca, type PcaModel, type PcaOptions, transformPca } from "./pca";

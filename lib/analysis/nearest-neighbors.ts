@@ -50,8 +50,8 @@ export interface ShardSearch {
 // Graph degree and beam widths, measured on 20k clustered 256-D points (bench/umap.ts): M = 16 with
 // efConstruction = 64 and a query beam of max(2k, 30) gives UMAP layouts as trustworthy as with exact-ish
 // neighbours (efConstruction 100, beam 48: within 0.001) for about three quarters of the time.
-const HNSW_M = 16;
-const HNSW_EF_CONSTRUCTION = 64;
+export const HNSW_M = 16;
+export const HNSW_EF_CONSTRUCTION = 64;
 const HNSW_MIN_EF_SEARCH = 30;
 // Share of a shard's progress taken by building its index (the rest is the search).
 const BUILD_SHARE = 0.6;
@@ -114,30 +114,78 @@ export function hnswNearestNeighbors(x: Tensor<FloatArray>, options: HnswOptions
   return mergeShards(searches, n, k);
 }
 
+export interface HnswBuild {
+  rows: FloatArray; // [n, dim]
+  dim: number;
+  /** Rows [start, end) are indexed, each under its row number. */
+  start: number;
+  end: number;
+  seed: number;
+  m: number;
+  efConstruction: number;
+  /** Called every 1024 rows with the number indexed so far. */
+  onRows?: (indexed: number) => void;
+}
+
+/** A Euclidean HNSW index of rows [start, end), each labelled by its row number. */
+export function buildHnswIndex(build: HnswBuild): hnswlib.HierarchicalNSW {
+  const index = createHnswIndex(build);
+  for (let i = build.start; i < build.end; i += 1024) {
+    const to = Math.min(build.end, i + 1024);
+    addHnswRows(index, build, i, to);
+    build.onRows?.(to - build.start);
+  }
+  return index;
+}
+
+/** An empty index sized for rows [start, end) of `build`. */
+export function createHnswIndex(build: Omit<HnswBuild, "rows" | "onRows">): hnswlib.HierarchicalNSW {
+  const index = new hnswlib.HierarchicalNSW("l2", build.dim);
+  index.initIndex({
+    maxElements: build.end - build.start,
+    m: build.m,
+    efConstruction: build.efConstruction,
+    randomSeed: build.seed,
+  });
+  return index;
+}
+
+/** Adds rows [from, to) of `rows` to the index, each under its row number. */
+export function addHnswRows(
+  index: hnswlib.HierarchicalNSW,
+  build: Pick<HnswBuild, "rows" | "dim">,
+  from: number,
+  to: number,
+): void {
+  for (let i = from; i < to; i++) index.addPoint(plainRow(build.rows, build.dim, i), i);
+}
+
+// hnswlib-node takes plain arrays; one row at a time keeps the conversion out of any n×d intermediate.
+export function plainRow(rows: FloatArray, dim: number, i: number): number[] {
+  return Array.from(rows.subarray(i * dim, (i + 1) * dim));
+}
+
 /** Indexes one shard's rows and searches it for the k nearest of every row. */
 export function searchShard(search: ShardSearch, onStep?: () => void): void {
   const { rows, dim, shardStart, shardEnd, k, candidates, squaredDistances, progress } = search;
   const n = rows.length / dim;
-  const index = new hnswlib.HierarchicalNSW("l2", dim);
-  index.initIndex({
-    maxElements: shardEnd - shardStart,
+  const index = buildHnswIndex({
+    rows,
+    dim,
+    start: shardStart,
+    end: shardEnd,
+    seed: search.seed,
     m: search.m,
     efConstruction: search.efConstruction,
-    randomSeed: search.seed,
-  });
-  // hnswlib-node takes plain arrays; one row at a time keeps the conversion out of any n×d intermediate.
-  const rowAt = (i: number): number[] => Array.from(rows.subarray(i * dim, (i + 1) * dim));
-  for (let i = shardStart; i < shardEnd; i++) {
-    index.addPoint(rowAt(i), i);
-    if (i % 1024 === 0) {
-      Atomics.store(progress, 0, i - shardStart);
+    onRows: (indexed) => {
+      Atomics.store(progress, 0, indexed);
       onStep?.();
-    }
-  }
+    },
+  });
   index.setEf(search.efSearch);
   candidates.fill(-1);
   for (let i = 0; i < n; i++) {
-    const { neighbors, distances } = index.searchKnn(rowAt(i), k);
+    const { neighbors, distances } = index.searchKnn(plainRow(rows, dim, i), k);
     const order = neighbors
       .map((_, r) => r)
       .sort((a, b) => (distances[a] as number) - (distances[b] as number));

@@ -3,6 +3,7 @@ import { catalogRouter } from "./routers/catalog";
 import { datasetsRouter } from "./routers/datasets";
 import { imageViewRouter } from "./routers/image-view";
 import { runsRouter } from "./routers/runs";
+import { searchRouter } from "./routers/search";
 import { shareRouter } from "./routers/share";
 import { systemRouter } from "./routers/system";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
@@ -16,6 +17,7 @@ export const appRouter = createTRPCRouter({
   analysis: analysisRouter,
   share: shareRouter,
   imageView: imageViewRouter,
+  search: searchRouter,
 });
 
 export type AppRouter = typeof appRouter;

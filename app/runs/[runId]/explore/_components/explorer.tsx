@@ -3,10 +3,12 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
+import { SimilarImages } from "~/app/_components/similar-images";
 import { colourPoints, describeColourBy, labelKeys, parseColourBy } from "~/lib/viz/colour-by";
 import { decodeIndexRanges, encodeIndexRanges } from "~/lib/viz/index-ranges";
 import { pointClusters } from "~/lib/viz/panels";
 import { rowsWithCode } from "~/lib/viz/patches";
+import { pickSource } from "~/lib/viz/pick-source";
 import type { ViewState } from "~/lib/viz/view-state";
 import { useTRPC } from "../../../../_trpc/react";
 import { ColourControls } from "./colour-controls";
@@ -36,14 +38,6 @@ interface ExplorerProps {
 
 // A stable empty list while the points load, so memoised values do not recompute on every render.
 const NO_POINTS: AnalysisPoint[] = [];
-// The reference panel when the view names none: the fused features are what the language model sees.
-const PREFERRED_REFERENCE = "fused";
-
-function pickSource(available: string[], wanted: string): string {
-  if (available.includes(wanted)) return wanted;
-  return available.includes(PREFERRED_REFERENCE) ? PREFERRED_REFERENCE : (available[0] ?? "");
-}
-
 function decodeSelection(text: string, limit: number): Set<number> {
   try {
     return new Set(decodeIndexRanges(text, limit));
@@ -116,6 +110,17 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
     [onStateChange, view.selectionField],
   );
   const open = useCallback((imageId: string) => onStateChange({ image: imageId }), [onStateChange]);
+  const [similarSource, setSimilarSource] = useState("");
+  /** Images (search answers) become the image selection, shown in every panel like a lasso's. */
+  const selectImages = useCallback(
+    (imageIds: readonly string[]) =>
+      onStateChange({
+        mode: "images",
+        image: "",
+        selection: encodeIndexRanges(imageIds.flatMap((imageId) => indexOfImage.get(imageId) ?? [])),
+      }),
+    [onStateChange, indexOfImage],
+  );
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.key === "Escape" && state.image === "" && selected.size > 0) select([]);
@@ -264,7 +269,16 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
           key={opened.imageId}
           image={{ ...opened, answers: { ...opened.tasks, ...opened.answers } }}
           onClose={() => onStateChange({ image: "" })}
-        />
+        >
+          <SimilarImages
+            runId={runId}
+            imageId={opened.imageId}
+            sources={available}
+            source={pickSource(available, similarSource || reference)}
+            onSource={setSimilarSource}
+            onSelect={(imageIds) => selectImages(imageIds)}
+          />
+        </ImageViewer>
       ) : null}
     </div>
   );

@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useRef } from "react";
+import { type ReactNode, useEffect, useRef } from "react";
 
 interface ViewedImage {
   sha256: string;
@@ -10,8 +10,19 @@ interface ViewedImage {
   answers: Record<string, string>;
 }
 
-/** The opened image at full size with its caption and answers, in a modal dialog (Escape closes it). */
-export function ImageViewer({ image, onClose }: { image: ViewedImage; onClose: () => void }) {
+/**
+ * The opened image at full size with its caption and answers, in a modal dialog (Escape closes it); `children`
+ * (the similar-images panel) go under them.
+ */
+export function ImageViewer({
+  image,
+  onClose,
+  children,
+}: {
+  image: ViewedImage;
+  onClose: () => void;
+  children?: ReactNode;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
@@ -52,6 +63,7 @@ export function ImageViewer({ image, onClose }: { image: ViewedImage; onClose: (
           ))}
         </div>
       </div>
+      {children ? <div className="border-line border-t p-4">{children}</div> : null}
     </dialog>
   );
 }

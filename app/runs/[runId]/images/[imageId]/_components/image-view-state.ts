@@ -35,6 +35,8 @@ const schema = z.object({
   /** One head, or -1 for the mean over heads. */
   head: z.coerce.number().int().min(-1).catch(-1),
   opacity: z.coerce.number().min(0).max(1).catch(DEFAULT_OPACITY),
+  /** The source the similar-images panel searches; empty = the fused features (or the first source). */
+  similarSource: z.string().max(200).catch(""),
 });
 
 export type ImageViewState = z.infer<typeof schema>;
@@ -49,6 +51,7 @@ const PARAM: Record<keyof ImageViewState, string> = {
   query: "q",
   head: "head",
   opacity: "op",
+  similarSource: "sim",
 };
 
 export const imageViewStateCodec = urlStateCodec(schema, PARAM);

@@ -4,7 +4,9 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect } from "react";
+import { SimilarImages } from "~/app/_components/similar-images";
 import { useTRPC } from "~/app/_trpc/react";
+import { pickSource } from "~/lib/viz/pick-source";
 import { AskBox } from "../../../_components/ask-box";
 import { AttentionSection } from "./attention-section";
 import type { ImageViewState } from "./image-view-state";
@@ -103,6 +105,15 @@ export function ImageView(props: ImageViewProps) {
           </div>
         </div>
       </header>
+      {image.status === "done" ? (
+        <SimilarImages
+          runId={props.runId}
+          imageId={props.imageId}
+          sources={image.sources}
+          source={pickSource(image.sources, props.state.similarSource)}
+          onSource={(similarSource) => props.onStateChange({ similarSource })}
+        />
+      ) : null}
       {image.status === "done" ? (
         <PcaSection
           runId={props.runId}

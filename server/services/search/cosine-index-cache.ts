@@ -1,0 +1,87 @@
+import { buildCosineIndex, type CosineIndex } from "~/lib/analysis";
+import { AppError } from "~/server/app-error";
+import { loadPooledVectors } from "~/server/features/pooled-vectors";
+import type { Db } from "~/server/store/db";
+
+/** One run and source's pooled vectors as a cosine index, rows in dataset order. */
+export interface RunSourceIndex {
+  runId: string;
+  source: string;
+  index: CosineIndex;
+  imageIds: string[];
+  rowOfImage: ReadonlyMap<string, number>;
+  /** How long loading the vectors and normalising them took (the exact scan is ready then). */
+  loadMs: number;
+  /** Resolves once the HNSW index is complete (at once when the exact scan serves this size). */
+  isComplete: Promise<void>;
+}
+
+// The HNSW index is built in slices of about this long on the web server's thread, yielding to requests in
+// between, so a 100,000-image build never stalls the server for more than a slice.
+const BUILD_SLICE_MS = 20;
+const ROWS_PER_STEP = 32;
+// Indexes kept in memory (least recently used goes first): 100,000 × 1,024-D float32 rows are 400 MB, so a few
+// run/source pairs at most; the explorer asks one or two sources at a time.
+const MAX_CACHED = 4;
+const cache = new Map<string, Promise<RunSourceIndex>>();
+
+/**
+ * The cosine index of a run's source, built once and cached server-side; rebuilt when the run's vector count
+ * of that source changed (encoding went on), and dropped when a build fails so the next call retries.
+ */
+export async function getRunSourceIndex(options: {
+  db: Db;
+  runId: string;
+  source: string;
+}): Promise<{ entry: RunSourceIndex; isNew: boolean }> {
+  const { db, runId, source } = options;
+  const count = await db.pooledFeature.count({ where: { runId, source } });
+  if (count === 0)
+    throw new AppError("NOT_FOUND", `No encoded image of this run has the source ${source} (yet).`);
+  const key = `${runId}\u0000${source}`;
+  const cached = cache.get(key);
+  if (cached !== undefined) {
+    const entry = await cached.catch(() => null);
+    if (entry !== null && entry.index.size === count) {
+      cache.delete(key);
+      cache.set(key, cached);
+      return { entry, isNew: false };
+    }
+    cache.delete(key);
+  }
+  const building = buildRunSourceIndex(db, runId, source);
+  cache.set(key, building);
+  building.catch(() => {
+    if (cache.get(key) === building) cache.delete(key);
+  });
+  while (cache.size > MAX_CACHED) {
+    const oldest = cache.keys().next().value;
+    if (oldest === undefined) break;
+    cache.delete(oldest);
+  }
+  return { entry: await building, isNew: true };
+}
+
+async function buildRunSourceIndex(db: Db, runId: string, source: string): Promise<RunSourceIndex> {
+  const start = performance.now();
+  const pooled = await loadPooledVectors({ db, runId, source });
+  const index = buildCosineIndex({ data: pooled.data, dims: [pooled.imageIds.length, pooled.dim] });
+  return {
+    runId,
+    source,
+    index,
+    imageIds: pooled.imageIds,
+    rowOfImage: new Map(pooled.imageIds.map((id, row) => [id, row])),
+    loadMs: performance.now() - start,
+    isComplete: buildInSlices(index),
+  };
+}
+
+/** Completes the index's HNSW graph a slice at a time between other work on this thread. */
+async function buildInSlices(index: CosineIndex): Promise<void> {
+  for (;;) {
+    const sliceEnd = performance.now() + BUILD_SLICE_MS;
+    while (performance.now() < sliceEnd) if (index.buildStep(ROWS_PER_STEP)) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
