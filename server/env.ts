@@ -22,6 +22,11 @@ const schema = z.object({
   INFERENCE_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   /** The model folder the inference server serves (docs/architecture.md: the model-folder contract). */
   MODEL_DIR: z.string().min(1).default("models/florence-vl-mini"),
+  /**
+   * Which weight variant of MODEL_DIR the inference server serves (`_fp16` files for fp16); default: fp32, or the
+   * folder's only exported dtype. A dtype the folder was not exported in fails the model load, naming it.
+   */
+  MODEL_DTYPE: z.enum(["fp32", "fp16"]).optional(),
   /** ONNX Runtime execution provider; `cuda` needs `npm ci --onnxruntime-node-install=cuda12`. */
   EXECUTION_PROVIDER: z.enum(["cpu", "cuda", "webgpu"]).default("cpu"),
   /** Decompression-bomb guard: images with more pixels are refused before they are decoded. */

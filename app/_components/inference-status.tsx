@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../_trpc/react";
+import { describeServedModel } from "./served-model";
 
 // Often enough that a stopped or restarted inference server shows within a couple of seconds.
 const POLL_MS = 2_000;
@@ -33,12 +34,14 @@ export function InferenceStatus() {
     );
   }
   const modelTone = data.model.state === "ready" ? "ok" : data.model.state === "loading" ? "muted" : "warn";
+  const served = data.model.state === "ready" ? describeServedModel(data.model.info) : null;
   return (
     <StatusPill
       tone={modelTone}
-      label={`Inference server up · ${data.executionProvider} · ORT ${data.ortVersion} · ${MODEL_STATE_LABEL[data.model.state]}`}
-      title={`${data.modelDir}${"detail" in data.model ? `: ${data.model.detail}` : ""} (${data.latencyMs} ms)`}
+      label={`Inference server up · ${data.executionProvider} · ORT ${data.ortVersion} · ${MODEL_STATE_LABEL[data.model.state]}${data.model.state === "ready" ? ` (${data.model.info.name}, ${data.model.info.dtype})` : ""}`}
+      title={`${data.modelDir}${"detail" in data.model ? `: ${data.model.detail}` : ""}${served === null ? "" : `: ${served}`} (${data.latencyMs} ms)`}
       testValue="up"
+      model={served}
     />
   );
 }
@@ -55,6 +58,8 @@ function StatusPill(props: {
   label: string;
   title?: string;
   testValue: string;
+  /** The served model's one-line description, for tests and assistive tools. */
+  model?: string | null;
 }) {
   return (
     <output
@@ -62,6 +67,7 @@ function StatusPill(props: {
       title={props.title}
       data-testid="inference-status"
       data-status={props.testValue}
+      data-model={props.model ?? undefined}
       className="flex items-center gap-2 rounded-full border border-line px-3 py-1 text-xs"
     >
       <span aria-hidden className={`h-2 w-2 rounded-full ${TONE_CLASS[props.tone]}`} />

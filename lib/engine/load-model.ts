@@ -145,6 +145,13 @@ export async function loadModel(dir: string, options: LoadModelOptions): Promise
     return graph;
   };
   const exported = manifest?.dtypes;
+  if (options.dtype !== undefined && exported !== undefined && !exported.includes(options.dtype))
+    throw new ModelFolderError(
+      "missing-file",
+      variantFile(STOCK_FILES.vision, options.dtype),
+      `the ${options.dtype} variant`,
+      `fvl.json lists ${exported.join(", ")} only; export with --dtype ${[...exported, options.dtype].join(",")}`,
+    );
   const dtype =
     options.dtype ?? (exported !== undefined && !exported.includes("fp32") ? exported[0] : "fp32");
   const variant = (file: string) => variantFile(file, dtype ?? "fp32");

@@ -6,12 +6,15 @@ import {
   answerQuestion,
   answerTask,
   type DecodingOptions,
+  describeModel,
   type EncodedImage,
   encodeImages,
   ImageInputError,
   type LanguageAnswer,
   type LoadedModel,
   loadModel,
+  type ModelDtype,
+  type ModelInfo,
   preprocessImage,
   type SessionSettings,
   type TaskAnswer,
@@ -19,10 +22,22 @@ import {
 } from "~/lib/engine";
 import type { Tensor } from "~/lib/tensor";
 
+/** What health says about the served model and a run records of it: describeModel's headline. */
+export type ServedModel = Pick<
+  ModelInfo,
+  "name" | "sourceFormat" | "dtype" | "dtypes" | "breadthMode" | "padToSquare"
+>;
+
 export type ModelLoadState =
   | { state: "missing"; detail: string }
   | { state: "loading" }
-  | { state: "ready"; kind: "florence-vl" | "florence-2"; fingerprint: string; graphCount: number }
+  | {
+      state: "ready";
+      kind: "florence-vl" | "florence-2";
+      fingerprint: string;
+      graphCount: number;
+      info: ServedModel;
+    }
   | { state: "failed"; detail: string };
 
 export interface ImageInput {
@@ -39,7 +54,8 @@ export interface EncodeOptions {
   /** Questions for the language model (Florence-VL folders only). */
   questions: string[];
   decoding: DecodingOptions;
-  padToSquare: boolean;
+  /** Pad to a square before resizing (Florence-VL's expand2square); the model folder's fvl.json default when unset. */
+  padToSquare?: boolean;
 }
 
 export type ImageResult =
@@ -75,6 +91,8 @@ export class EngineHost {
     readonly modelDir: string,
     readonly settings: SessionSettings,
     readonly maxInputPixels: number,
+    /** The weight variant to serve (the folder's `_fp16` files); the folder's default when unset. */
+    readonly dtype?: ModelDtype,
   ) {}
 
   get loadState(): ModelLoadState {
@@ -90,10 +108,20 @@ export class EngineHost {
       return this.status;
     }
     try {
-      const model = await loadModel(this.modelDir, { session: this.settings });
+      const model = await loadModel(this.modelDir, {
+        session: this.settings,
+        ...(this.dtype === undefined ? {} : { dtype: this.dtype }),
+      });
       this.model = model;
       const graphCount = 4 + (model.languageModel === null ? 0 : 3);
-      this.status = { state: "ready", kind: model.kind, fingerprint: model.fingerprint, graphCount };
+      const { name, sourceFormat, dtype, dtypes, breadthMode, padToSquare } = describeModel(model);
+      this.status = {
+        state: "ready",
+        kind: model.kind,
+        fingerprint: model.fingerprint,
+        graphCount,
+        info: { name, sourceFormat, dtype, dtypes, breadthMode, padToSquare },
+      };
     } catch (error) {
       this.status = { state: "failed", detail: error instanceof Error ? error.message : String(error) };
     }
@@ -116,7 +144,7 @@ export class EngineHost {
               image,
               pre: await preprocessImage(image.bytes, model.preprocess, {
                 maxInputPixels: this.maxInputPixels,
-                padToSquare: options.padToSquare,
+                padToSquare: options.padToSquare ?? describeModel(model).padToSquare,
               }),
             };
           } catch (error) {
@@ -208,6 +236,7 @@ export class EngineHost {
       if (cached === undefined) {
         const pre = await preprocessImage(image.bytes, model.preprocess, {
           maxInputPixels: this.maxInputPixels,
+          padToSquare: describeModel(model).padToSquare,
         });
         const [item] = await encodeImages(model, [pre.pixelValues], {
           prompts: [],

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
       allowSpinning: env.ORT_ALLOW_SPINNING,
     },
     env.MAX_IMAGE_PIXELS,
+    env.MODEL_DTYPE,
   );
   const server = createHTTPServer({
     router: createInferenceRouter(host),

@@ -30,7 +30,8 @@ const encodeInput = z.object({
       useCache: z.boolean().optional(),
     })
     .default({}),
-  padToSquare: z.boolean().default(false),
+  /** Florence-VL's expand2square before resizing; unset: what the model folder's fvl.json says. */
+  padToSquare: z.boolean().optional(),
 });
 
 /** Engine errors a caller can act on become typed tRPC errors; the rest stay internal errors. */

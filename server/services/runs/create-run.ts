@@ -25,8 +25,9 @@ export interface CreateRunOptions {
 }
 
 /**
- * Creates a run of a dataset with the model the inference server serves, and queues it. The model's folder and
- * fingerprint are recorded so stored features always say which weights made them. The run and its job are
+ * Creates a run of a dataset with the model the inference server serves, and queues it. The model's folder,
+ * fingerprint and what health says of it (source format, weight dtype, breadth mode, pad-to-square) are recorded
+ * so stored features always say which weights made them and how. The run and its job are
  * created in one transaction.
  */
 export async function createRun(
@@ -68,6 +69,7 @@ export async function createRun(
       datasetId: dataset.id,
       modelDir: health.modelDir,
       modelHash: health.model.fingerprint,
+      modelInfo: health.model.info,
       prompts: settings.prompts,
       sources: settings.sources,
       questions: settings.questions,

@@ -1,7 +1,7 @@
 import { AppError } from "~/server/app-error";
 import { jobStatusSchema } from "~/server/jobs/job-status";
 import type { Db } from "~/server/store/db";
-import { runSettingsSchema } from "./run-settings";
+import { type RunModelInfo, runModelInfoSchema, runSettingsSchema } from "./run-settings";
 import type { RunStatus } from "./run-status";
 
 export interface RunProgress {
@@ -22,6 +22,8 @@ export interface RunDetail extends RunProgress {
   datasetName: string;
   modelDir: string;
   modelHash: string;
+  /** The served model when the run was created; null for runs made before Lens recorded it. */
+  modelInfo: RunModelInfo | null;
   prompts: string[];
   sources: string[];
   questions: string[];
@@ -81,6 +83,7 @@ export async function getRun(options: { db: Db; runId: string }): Promise<RunDet
     datasetName: run.dataset.name,
     modelDir: run.modelDir,
     modelHash: run.modelHash,
+    modelInfo: run.modelInfo === null ? null : runModelInfoSchema.parse(run.modelInfo),
     ...settings,
     createdAt: run.createdAt,
     startedAt: run.startedAt,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { ServedModel } from "~/server/inference/engine-host";
 
 /** What a run keeps and asks; stored as JSON on the Run row and validated whenever it is read back. */
 export const runSettingsSchema = z.object({
@@ -10,6 +11,21 @@ export const runSettingsSchema = z.object({
 });
 
 export type RunSettings = z.infer<typeof runSettingsSchema>;
+
+/**
+ * The served model a run was made with, as the inference server's health reported it when the run was created:
+ * source format, weight dtype, breadth mode and pad-to-square say how its features were computed.
+ */
+export const runModelInfoSchema = z.object({
+  name: z.string(),
+  sourceFormat: z.string(),
+  dtype: z.enum(["fp32", "fp16"]),
+  dtypes: z.array(z.enum(["fp32", "fp16"])),
+  breadthMode: z.enum(["florence-vl", "lens"]),
+  padToSquare: z.boolean(),
+}) satisfies z.ZodType<ServedModel>;
+
+export type RunModelInfo = z.infer<typeof runModelInfoSchema>;
 
 export const DEFAULT_PROMPTS = ["<DETAILED_CAPTION>", "<OCR>", "<DENSE_REGION_CAPTION>"];
 export const DEFAULT_QUESTIONS = ["How many objects are there?", "What word is written in the image?"];

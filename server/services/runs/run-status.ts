@@ -15,7 +15,12 @@ export type RunStatus = JobStatus;
 export type NewRun = Pick<
   RunDetail,
   "name" | "datasetId" | "modelDir" | "modelHash" | "prompts" | "sources" | "questions" | "dtype"
-> & { batchSize: number; total: number };
+> & {
+  /** Absent only where a run is made without an inference server to ask (tests that make runs directly). */
+  modelInfo?: NonNullable<RunDetail["modelInfo"]>;
+  batchSize: number;
+  total: number;
+};
 
 /** Creates a run and its encoding job together: a crash between the two leaves neither. */
 export async function createRunWithJob(options: {

@@ -1,3 +1,4 @@
+import type { ServedModel } from "~/server/inference/engine-host";
 import type { InferenceClient } from "~/server/services/inference-client";
 
 export type InferenceHealth =
@@ -12,7 +13,7 @@ export type InferenceHealth =
       model:
         | { state: "missing" | "failed"; detail: string }
         | { state: "loading" }
-        | { state: "ready"; kind: "florence-vl" | "florence-2"; graphCount: number };
+        | { state: "ready"; kind: "florence-vl" | "florence-2"; graphCount: number; info: ServedModel };
     }
   | { status: "down"; url: string; reason: string };
 
@@ -34,7 +35,12 @@ export async function getInferenceHealth(options: {
       uptimeS: Math.round(health.uptimeS),
       model:
         health.model.state === "ready"
-          ? { state: "ready", kind: health.model.kind, graphCount: health.model.graphCount }
+          ? {
+              state: "ready",
+              kind: health.model.kind,
+              graphCount: health.model.graphCount,
+              info: health.model.info,
+            }
           : health.model,
     };
   } catch (error) {

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback } from "react";
 import { DeleteRunButton } from "../../../_components/delete-run-button";
+import { describeServedModel } from "../../../_components/served-model";
 import { useTRPC } from "../../../_trpc/react";
 import { RunGallery } from "./run-gallery";
 import { RunProgress } from "./run-progress";
@@ -57,8 +58,14 @@ export function RunView({ runId }: { runId: string }) {
           <Link href={`/datasets/${detail.datasetId}`} className="hover:text-accent">
             {detail.datasetName}
           </Link>{" "}
-          · model {detail.modelDir.split("/").at(-1)} ({detail.modelHash.slice(0, 8)}) · {detail.dtype} ·
-          prompts {detail.prompts.join(", ")}
+          · {detail.dtype} features · prompts {detail.prompts.join(", ")}
+        </p>
+        <p className="text-muted text-sm" data-testid="run-model">
+          Model{" "}
+          {detail.modelInfo === null
+            ? detail.modelDir.split("/").at(-1)
+            : describeServedModel(detail.modelInfo)}{" "}
+          ({detail.modelHash.slice(0, 8)})
         </p>
         <Link
           href={`/runs/${runId}/explore`}
