@@ -1,3 +1,4 @@
+import { base64OfTypedArray } from "~/lib/codec/base64";
 import { meanOfPatchTokens, stackRows } from "~/lib/tensor";
 import { HELD_OUT_FRACTION, loadAlignmentInputs } from "~/server/services/analysis/alignment-inputs";
 import { alignmentSources, CONCAT_ALL } from "~/server/services/analysis/alignment-sources";
@@ -53,7 +54,7 @@ export function alignmentJobHandler(deps: AlignmentJobDeps): JobHandler<"alignme
       const textModel = await deps.textFeatures.modelFingerprint();
 
       const visual = alignmentSources(kept, inputs.pooled);
-      const { rows, cka, training } = await runInComputeThread(
+      const { rows, cka, training, probes } = await runInComputeThread(
         {
           kind: "alignment",
           sources: visual,
@@ -66,6 +67,7 @@ export function alignmentJobHandler(deps: AlignmentJobDeps): JobHandler<"alignme
             heldOutFraction: HELD_OUT_FRACTION,
           },
           ckaSources: [...kept, CONCAT_ALL],
+          probeSources: kept,
         },
         { signal, onProgress: (f) => reportProgress(TEXT_SHARE + f * (1 - TEXT_SHARE)) },
       );
@@ -89,6 +91,12 @@ export function alignmentJobHandler(deps: AlignmentJobDeps): JobHandler<"alignme
         },
         rows,
         cka,
+        probes: probes.map((probe) => ({
+          source: probe.source,
+          dims: probe.dims,
+          weight: base64OfTypedArray(probe.weight),
+          bias: base64OfTypedArray(probe.bias),
+        })),
       };
     },
   };

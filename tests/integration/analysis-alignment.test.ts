@@ -1,23 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Tensor } from "~/lib/tensor";
 import { LocalFeatureStore } from "~/server/features/feature-store";
 import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import { processJob, type WorkerDeps } from "~/server/jobs/run-worker";
-import type { TextFeatureProvider } from "~/server/services/analysis/text-features";
 import { createInferenceClient } from "~/server/services/inference-client";
 import type { Db } from "~/server/store/db";
 import { callerOfWorkerDeps } from "../helpers/api-context";
 import {
   createSyntheticAnalysisRun,
   createTestDatabase,
-  gaussian,
   type SyntheticAnalysisRun,
-  seededRandom,
 } from "../helpers/synthetic-analysis-run";
+import { syntheticTextFeatures } from "../helpers/synthetic-text-features";
 
-// The bundled model is not needed: caption features come from a deterministic provider that maps each caption
-// linearly from its image's latent (what a well-aligned encoder + LLM pair would look like), as
-// [tokens, hidden] matrices whose mean is that vector.
+// The bundled model is not needed: caption features come from a deterministic provider (syntheticTextFeatures).
 const IMAGES = 120;
 const BATCH = 16;
 const TEXT_DIM = 12;
@@ -28,31 +23,6 @@ let cleanup: () => Promise<void>;
 let deps: WorkerDeps;
 let run: SyntheticAnalysisRun;
 const textCalls: number[] = [];
-
-function textProvider(data: SyntheticAnalysisRun): TextFeatureProvider {
-  const random = seededRandom(99);
-  const map = Float64Array.from({ length: data.latentDim * TEXT_DIM }, () => gaussian(random));
-  const byCaption = new Map(data.captions.map((caption, i) => [caption, i]));
-  return {
-    modelFingerprint: async () => "synthetic-model",
-    embed: async (texts) => {
-      textCalls.push(texts.length);
-      return texts.map((text): Tensor<Float32Array> => {
-        const i = byCaption.get(text);
-        if (i === undefined) throw new Error(`unexpected caption ${text}`);
-        const out = new Float32Array(TOKENS * TEXT_DIM);
-        for (let d = 0; d < TEXT_DIM; d++) {
-          let value = 0;
-          for (let j = 0; j < data.latentDim; j++)
-            value += (data.latents[i * data.latentDim + j] as number) * (map[j * TEXT_DIM + d] as number);
-          // Tokens differ, their mean is the caption's vector.
-          for (let t = 0; t < TOKENS; t++) out[t * TEXT_DIM + d] = value + (t - 1) * 0.5;
-        }
-        return { data: out, dims: [TOKENS, TEXT_DIM] };
-      });
-    },
-  };
-}
 
 beforeAll(async () => {
   let dataDir: string;
@@ -81,7 +51,7 @@ beforeAll(async () => {
     queue: new EmbeddedJobQueue(db),
     workerId: "test-worker",
     staleAfterMs: 60_000,
-    textFeatures: textProvider(run),
+    textFeatures: syntheticTextFeatures(run, { textDim: TEXT_DIM, tokens: TOKENS, calls: textCalls }),
   };
 });
 

@@ -51,11 +51,23 @@ export const alignmentSettingsSchema = z.object({
 });
 export type AlignmentSettings = z.infer<typeof alignmentSettingsSchema>;
 
-/** What an alignment job stores on its Job row, and what `getAlignment` returns. */
+/** One kept source's fitted probe P: `x ↦ x W + b`, float32 little-endian bytes as base64. */
+export const alignmentProbeSchema = z.object({
+  source: z.string(),
+  /** [visualDim, textDim] of the weight. */
+  dims: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+  weight: z.string(),
+  bias: z.string(),
+});
+export type AlignmentProbe = z.infer<typeof alignmentProbeSchema>;
+
+/** What an alignment job stores on its Job row; `getAlignment` returns it without the probes. */
 export const alignmentResultSchema = z.object({
   runId: z.string(),
   settings: alignmentSettingsSchema,
   rows: z.array(alignmentRowSchema),
   cka: ckaMatrixSchema,
+  /** The kept sources' probes, for text search (absent in analyses made before they were kept). */
+  probes: z.array(alignmentProbeSchema).optional(),
 });
 export type AlignmentResult = z.infer<typeof alignmentResultSchema>;

@@ -31,11 +31,15 @@ export interface AlignmentTask {
   training: { batchSize: number; seed: number; steps: number; evalEvery: number; heldOutFraction: number };
   /** Sources (by name) that enter the CKA matrix, besides the text features. */
   ckaSources: string[];
+  /** Sources (by name) whose fitted probe P is returned (text search maps phrases through it). */
+  probeSources: string[];
 }
 
 export interface AlignmentTaskResult {
   rows: AlignmentRow[];
   cka: CkaMatrix;
+  /** The fitted probes of `probeSources`: weight [visualDim, textDim] and bias [textDim], float32. */
+  probes: { source: string; weight: Float32Array; bias: Float32Array; dims: [number, number] }[];
   /** The probe settings every row was trained with (the library's defaults where the task left them open). */
   training: {
     optimizer: string;
@@ -156,8 +160,22 @@ function runAlignment(task: AlignmentTask, onProgress: (fraction: number) => voi
     });
   });
   const first = table[0]?.training;
+  const probes = table.flatMap((row) => {
+    if (!task.probeSources.includes(row.source)) return [];
+    const { weight, bias } = row.training.projection;
+    const [inputDim = 0, outputDim = 0] = weight.dims;
+    return [
+      {
+        source: row.source,
+        weight: Float32Array.from(weight.data),
+        bias: Float32Array.from(bias),
+        dims: [inputDim, outputDim] as [number, number],
+      },
+    ];
+  });
   return {
     rows,
+    probes,
     cka: { sources: spaces.map((s) => s.name), matrix },
     training: {
       optimizer: first?.settings.optimizer ?? "",

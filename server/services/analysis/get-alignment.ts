@@ -3,7 +3,7 @@ import type { JobQueue } from "~/server/jobs/job-queue";
 import type { Db } from "~/server/store/db";
 import { type AlignmentResult, alignmentResultSchema } from "./alignment-types";
 
-export interface AlignmentView extends AlignmentResult {
+export interface AlignmentView extends Omit<AlignmentResult, "probes"> {
   jobId: string;
   computedAt: Date;
 }
@@ -20,5 +20,7 @@ export async function getAlignment(options: {
   if (latest === null) return null;
   const parsed = alignmentResultSchema.safeParse(latest.result);
   if (!parsed.success) return null;
-  return { ...parsed.data, jobId: latest.id, computedAt: latest.updatedAt };
+  // The probes serve text search on the server; the charts do not need their weights.
+  const { probes: _probes, ...view } = parsed.data;
+  return { ...view, jobId: latest.id, computedAt: latest.updatedAt };
 }

@@ -1,9 +1,9 @@
-import { buildCosineIndex, type CosineIndex } from "~/lib/analysis";
+import { applyProjection, buildCosineIndex, type CosineIndex, type LinearProjection } from "~/lib/analysis";
 import { AppError } from "~/server/app-error";
 import { loadPooledVectors } from "~/server/features/pooled-vectors";
 import type { Db } from "~/server/store/db";
 
-/** One run and source's pooled vectors as a cosine index, rows in dataset order. */
+/** One run and source's pooled vectors (or their probe images) as a cosine index, rows in dataset order. */
 export interface RunSourceIndex {
   runId: string;
   source: string;
@@ -33,12 +33,14 @@ export async function getRunSourceIndex(options: {
   db: Db;
   runId: string;
   source: string;
+  /** Index the pooled vectors mapped through this probe (text search), instead of as they are. */
+  probe?: { key: string; projection: LinearProjection };
 }): Promise<{ entry: RunSourceIndex; isNew: boolean }> {
-  const { db, runId, source } = options;
+  const { db, runId, source, probe } = options;
   const count = await db.pooledFeature.count({ where: { runId, source } });
   if (count === 0)
     throw new AppError("NOT_FOUND", `No encoded image of this run has the source ${source} (yet).`);
-  const key = `${runId}\u0000${source}`;
+  const key = `${runId}\u0000${source}\u0000${probe?.key ?? ""}`;
   const cached = cache.get(key);
   if (cached !== undefined) {
     const entry = await cached.catch(() => null);
@@ -49,7 +51,7 @@ export async function getRunSourceIndex(options: {
     }
     cache.delete(key);
   }
-  const building = buildRunSourceIndex(db, runId, source);
+  const building = buildRunSourceIndex(db, runId, source, probe?.projection);
   cache.set(key, building);
   building.catch(() => {
     if (cache.get(key) === building) cache.delete(key);
@@ -62,10 +64,16 @@ export async function getRunSourceIndex(options: {
   return { entry: await building, isNew: true };
 }
 
-async function buildRunSourceIndex(db: Db, runId: string, source: string): Promise<RunSourceIndex> {
+async function buildRunSourceIndex(
+  db: Db,
+  runId: string,
+  source: string,
+  projection: LinearProjection | undefined,
+): Promise<RunSourceIndex> {
   const start = performance.now();
   const pooled = await loadPooledVectors({ db, runId, source });
-  const index = buildCosineIndex({ data: pooled.data, dims: [pooled.imageIds.length, pooled.dim] });
+  const rows = { data: pooled.data, dims: [pooled.imageIds.length, pooled.dim] };
+  const index = buildCosineIndex(projection === undefined ? rows : applyProjection(projection, rows));
   return {
     runId,
     source,

@@ -24,6 +24,7 @@ import { PatchImages } from "./patch-images";
 import type { Tool } from "./scatter-renderer";
 import { SelectionGallery } from "./selection-gallery";
 import { SharePanel } from "./share-panel";
+import { TextSearch } from "./text-search";
 import { ToolPicker } from "./tool-picker";
 import { useSharedRendering } from "./use-shared-rendering";
 import { type Pins, useViewPanels } from "./use-view-panels";
@@ -225,6 +226,10 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
           </button>
         ) : null}
       </div>
+
+      {isReadOnly || isPatches || available.length === 0 ? null : (
+        <TextSearch runId={runId} sources={available} defaultSource={reference} onSelect={selectImages} />
+      )}
 
       {available.length === 0 ? (
         <p className="text-muted">
