@@ -54,7 +54,12 @@ describe("dashboard shell", () => {
 
     await waitUntil(async () => (await statusOf(page)) === "up", 30_000, "the UI to report the server up");
     const upText = await page.getByTestId("inference-status").textContent();
-    expect(upText).toMatch(/Inference server up · cpu · ORT \d+\.\d+\.\d+/);
+    expect(upText).toMatch(
+      /Inference server up · cpu · ORT \d+\.\d+\.\d+ · model loaded \(florence-vl-mini, fp32\)/,
+    );
+    expect(await page.getByTestId("inference-status").getAttribute("data-model")).toMatch(
+      /^florence-vl-mini · bundled Lens model · fp32 weights/,
+    );
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-up.png") });
 
     await inference.stop();

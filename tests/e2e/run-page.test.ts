@@ -49,6 +49,10 @@ describe("run page", () => {
     await page.goto(`${baseUrl}/runs/${runId}`);
     await page.getByTestId("run-progress").waitFor();
     expect(await page.getByTestId("run-progress").getAttribute("data-status")).toBe("completed");
+    // The model the run was made with, as the inference server described it when the run was created.
+    expect(await page.getByTestId("run-model").textContent()).toMatch(
+      /^Model florence-vl-mini · bundled Lens model · fp32 weights · Lens breadth prompts · not padded to square \([0-9a-f]{8}\)$/,
+    );
     await page.getByTestId("run-image").first().waitFor();
     expect(await page.getByTestId("run-gallery").getAttribute("data-total")).toBe("13");
     const first = page.locator('[data-testid="run-image"][data-status="done"]').first();
