@@ -4,6 +4,9 @@
  * worker, the CLI and the launcher. Modules below receive what they need as arguments and never read `env`.
  * docs/architecture.md lists the ports and which implementation each gets here.
  */
+import type { AuthDeps } from "~/server/auth/access";
+import { createAuth } from "~/server/auth/auth";
+import { readOrCreateAuthSecret } from "~/server/auth/auth-secret";
 import { type Env, env } from "~/server/env";
 import { type FeatureStore, LocalFeatureStore } from "~/server/features/feature-store";
 import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
@@ -47,6 +50,8 @@ export interface AppDeps {
   queue: JobQueue;
   inference: InferenceClients;
   limits: Limits;
+  /** Access control: whether it is on, and the accounts/sessions library (server/auth). */
+  auth: AuthDeps;
 }
 
 /** Builds every dependency from a configuration; `db` may be handed in (tests, or a process that has one). */
@@ -72,6 +77,24 @@ export function createAppDeps(config: Env, options: { db?: Db } = {}): AppDeps {
       imports: { maxFiles: config.MAX_IMPORT_FILES, maxBytes: config.MAX_IMPORT_BYTES },
       importRoots: config.importRoots,
       jobStaleAfterMs: config.JOB_STALE_AFTER_MS,
+    },
+    auth: createAuthDeps(config, db),
+  };
+}
+
+function createAuthDeps(config: Env, db: Db): AuthDeps {
+  let auth: ReturnType<typeof createAuth> | undefined;
+  return {
+    isEnabled: config.isAuthEnabled,
+    auth: () => {
+      auth ??= createAuth({
+        db,
+        provider: config.DATABASE_URL.startsWith("file:") ? "sqlite" : "postgresql",
+        secret: config.AUTH_SECRET ?? readOrCreateAuthSecret(config.dataDir),
+        publicUrl: config.publicUrl,
+        oidc: config.oidc,
+      });
+      return auth;
     },
   };
 }

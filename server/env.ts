@@ -69,7 +69,37 @@ const schema = z.object({
       (value) => value === undefined || splitRoots(value).every((root) => path.isAbsolute(root)),
       "every import root must be an absolute folder path",
     ),
+  /**
+   * Access control (accounts, roles, share links as the only way in for others): `on`, `off` (one local user, the
+   * open dashboard), or `auto`: on whenever HOST is not a loopback address.
+   */
+  AUTH: z.enum(["on", "off", "auto"]).default("auto"),
+  /** Signs session cookies; at least 32 characters. Defaults to a random one kept in `<DATA_DIR>/auth-secret`. */
+  AUTH_SECRET: z.string().min(32, "AUTH_SECRET needs at least 32 characters").optional(),
+  /**
+   * The address users open the dashboard at (`https://lens.lab.example`): OpenID Connect callbacks go there, and
+   * cookies are marked Secure when it is https. Defaults to `http://<HOST>:<PORT>`.
+   */
+  PUBLIC_URL: z.url().optional(),
+  /** Optional OpenID Connect sign-in: the provider's issuer URL (its discovery document is read from there). */
+  OIDC_ISSUER: z.url().optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** The name on the sign-in button ("Sign in with <name>"). */
+  OIDC_NAME: z.string().min(1).max(60).default("OpenID Connect"),
+  /**
+   * Shared secret between the web server / job worker and the inference server: when set, the inference server
+   * refuses requests without it (bearer header) and its clients send it.
+   */
+  INFERENCE_TOKEN: z.string().min(16, "INFERENCE_TOKEN needs at least 16 characters").optional(),
 });
+
+const LOOPBACK_HOSTS = new Set(["localhost", "::1", "[::1]"]);
+
+/** Whether a listen address only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 function splitRoots(value: string): string[] {
   return value
@@ -88,6 +118,12 @@ export type Env = Readonly<
     modelDir: string;
     /** IMPORT_ROOTS as a list of absolute folders (default: `<dataDir>/imports`). */
     importRoots: readonly string[];
+    /** AUTH resolved: whether accounts, roles and share-link scopes are enforced. */
+    isAuthEnabled: boolean;
+    /** PUBLIC_URL or `http://<HOST>:<PORT>`. */
+    publicUrl: string;
+    /** OpenID Connect sign-in, when all three OIDC_* settings are given. */
+    oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | null;
   }
 >;
 
@@ -107,12 +143,24 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
   const values = parsed.data;
   const dataDir = path.resolve(values.DATA_DIR);
   const { IMPORT_ROOTS, ...rest } = values;
+  const { OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET } = values;
+  const oidcSettings = [OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET].filter((value) => value !== undefined);
+  if (oidcSettings.length !== 0 && oidcSettings.length !== 3)
+    throw new InvalidEnvironmentError(
+      "Invalid configuration (see README, Configuration):\n  OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET go together: set all three or none.",
+    );
   const importRoots =
     IMPORT_ROOTS === undefined ? [] : splitRoots(IMPORT_ROOTS).map((root) => path.resolve(root));
   return Object.freeze({
     ...rest,
     importRoots: Object.freeze(importRoots.length > 0 ? importRoots : [path.join(dataDir, "imports")]),
     dataDir,
+    isAuthEnabled: values.AUTH === "on" || (values.AUTH === "auto" && !isLoopbackHost(values.HOST)),
+    publicUrl: values.PUBLIC_URL ?? `http://${values.HOST.includes(":") ? `[${values.HOST}]` : values.HOST}:${values.PORT}`,
+    oidc:
+      OIDC_ISSUER !== undefined && OIDC_CLIENT_ID !== undefined && OIDC_CLIENT_SECRET !== undefined
+        ? { issuer: OIDC_ISSUER, clientId: OIDC_CLIENT_ID, clientSecret: OIDC_CLIENT_SECRET, name: values.OIDC_NAME }
+        : null,
     modelDir: path.resolve(values.MODEL_DIR),
     DATABASE_URL: values.DATABASE_URL ?? `file:${path.join(dataDir, "lens.db")}`,
     INFERENCE_URL: values.INFERENCE_URL ?? `http://${values.INFERENCE_HOST}:${values.INFERENCE_PORT}`,

@@ -2,6 +2,7 @@ import "server-only";
 
 import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
+import { headers } from "next/headers";
 import { cache, type ReactNode } from "react";
 import { appRouter } from "~/server/api/root";
 import { createApiContext } from "~/server/api/trpc";
@@ -12,7 +13,8 @@ export const getQueryClient = cache(makeQueryClient);
 
 /** Server-side options proxy: React Server Components prefetch through it with no HTTP hop. */
 export const trpc = createTRPCOptionsProxy({
-  ctx: createApiContext,
+  // The page request's cookies decide what its prefetches may read, as for the browser's own requests.
+  ctx: async () => createApiContext({ headers: new Headers(await headers()) }),
   router: appRouter,
   queryClient: getQueryClient,
 });

@@ -6,13 +6,20 @@ import type { WorkerDeps } from "~/server/jobs/run-worker";
 
 /**
  * A tRPC context for tests: the given database, queue and inference clients, with the feature store and the
- * default limits the composition root builds for `dataDir`.
+ * default limits the composition root builds for `dataDir`. Access control is off (the one local user) unless
+ * an `access` is given.
  */
 export function testApiContext(
-  context: Pick<ApiContext, "db" | "queue" | "dataDir" | "inference">,
+  context: Pick<ApiContext, "db" | "queue" | "dataDir" | "inference"> & Partial<Pick<ApiContext, "access">>,
 ): ApiContext {
   const built = createAppDeps(parseEnv({ DATA_DIR: context.dataDir }), { db: context.db });
-  return { ...context, features: built.features, limits: built.limits };
+  return {
+    access: { kind: "open" },
+    ...context,
+    features: built.features,
+    limits: built.limits,
+    auth: built.auth,
+  };
 }
 
 /** A caller of the browser API on a worker's dependencies, with its one inference client for every timeout. */

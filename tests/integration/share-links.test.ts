@@ -17,6 +17,7 @@ let dataDir: string;
 let cleanup: () => Promise<void>;
 let projectionId: string;
 let caller: ReturnType<typeof createCaller>;
+let VIEW: string;
 
 beforeAll(async () => {
   ({ db, dataDir, cleanup } = await createTestDatabase("lens-share-"));
@@ -41,6 +42,7 @@ beforeAll(async () => {
     },
   });
   projectionId = projection.id;
+  VIEW = `/runs/${run.runId}/explore`;
   const inference = createInferenceClient({ url: "http://127.0.0.1:9", timeoutMs: 100 });
   caller = createCaller(
     testApiContext({
@@ -56,7 +58,6 @@ afterAll(async () => {
   await cleanup?.();
 });
 
-const VIEW = "/runs/abc/explore";
 const STATE = {
   panels: { projectionIds: [] as string[] },
   selection: ["img1", "img7"],
@@ -106,8 +107,8 @@ describe("share links", () => {
 
   it("stop opening when revoked or expired, and say only why", async () => {
     const revoked = await createShareLink({ db, view: VIEW, state: STATE });
-    const { revokedAt } = await revokeShareLink({ db, token: revoked.token });
-    expect(await revokeShareLink({ db, token: revoked.token })).toEqual({ revokedAt });
+    const { revokedAt } = await revokeShareLink({ db, linkId: revoked.id });
+    expect(await revokeShareLink({ db, linkId: revoked.id })).toEqual({ revokedAt });
     expect(await reasonOf(resolveShareLink({ db, token: revoked.token }))).toBe("revoked");
 
     const now = new Date("2030-01-01T00:00:00Z");
@@ -124,12 +125,12 @@ describe("share links", () => {
 
     expect(await reasonOf(resolveShareLink({ db, token: "A".repeat(43) }))).toBe("unknown");
     expect(await reasonOf(resolveShareLink({ db, token: "../../etc/passwd" }))).toBe("unknown");
-    await expect(revokeShareLink({ db, token: "A".repeat(43) })).rejects.toThrow(/No such link/);
+    await expect(revokeShareLink({ db, linkId: "no-such-link" })).rejects.toThrow(/No such link/);
 
     const statuses = await listShareLinks({ db, now: later });
-    const statusOf = (token: string) => statuses.find((s) => s.token === token)?.status;
-    expect(statusOf(revoked.token)).toBe("revoked");
-    expect(statusOf(expiring.token)).toBe("expired");
+    const statusOf = (id: string) => statuses.find((s) => s.id === id)?.status;
+    expect(statusOf(revoked.id)).toBe("revoked");
+    expect(statusOf(expiring.id)).toBe("expired");
     expect(await listShareLinks({ db, view: "/runs/other" })).toEqual([]);
   });
 
@@ -156,7 +157,7 @@ describe("share links", () => {
       view: VIEW,
       state: STATE,
     });
-    await caller.share.revoke({ token: link.token });
+    await caller.share.revoke({ linkId: link.id });
     const revoked = await caller.share.resolve({ token: link.token });
     expect(revoked).toEqual({
       isAvailable: false,
@@ -172,6 +173,6 @@ describe("share links", () => {
       caller.share.create({ view: VIEW, state: { pad: "x".repeat(MAX_SHARE_STATE_BYTES) } }),
     ).rejects.toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
     const listed = await caller.share.list({ view: VIEW });
-    expect(listed.find((l) => l.token === link.token)?.status).toBe("revoked");
+    expect(listed.find((l) => l.id === link.id)?.status).toBe("revoked");
   });
 });

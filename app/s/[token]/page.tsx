@@ -1,5 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import type { Metadata } from "next";
+import { headers } from "next/headers";
 import { createCaller } from "~/server/api/root";
 import { createApiContext } from "~/server/api/trpc";
 import { LinkUnavailable } from "./_components/link-unavailable";
@@ -21,7 +22,7 @@ const EXPLORER_VIEW = /^\/runs\/([^/?#]+)\/explore$/;
 /** A read-only shared view, resolved on the server; an unknown, revoked or expired token says so and nothing else. */
 export default async function SharedViewPage({ params }: { params: Promise<{ token: string }> }) {
   const { token } = await params;
-  const opened = await createCaller(createApiContext())
+  const opened = await createCaller(await createApiContext({ headers: new Headers(await headers()) }))
     .share.resolve({ token })
     .catch((error: unknown) => {
       // A malformed token (too long, say) is refused by input validation: to a visitor it is just unknown.

@@ -12,7 +12,7 @@ import {
 } from "~/server/services/analysis/projection-params";
 import { requestAlignment } from "~/server/services/analysis/request-alignment";
 import { requestPatchProjection, requestProjections } from "~/server/services/analysis/request-projections";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, memberProcedure, shareOrViewerProcedure, viewerProcedure } from "../trpc";
 
 const runId = z.object({ runId: z.string().min(1) });
 const jobId = z.object({ jobId: z.string().min(1) });
@@ -20,15 +20,15 @@ const source = z.string().min(1).max(200);
 
 export const analysisRouter = createTRPCRouter({
   /** The run's kept sources with their width and encoded-image count. */
-  sources: publicProcedure
-    .input(runId)
-    .query(({ ctx, input }) => listAnalysisSources({ db: ctx.db, runId: input.runId })),
+  sources: shareOrViewerProcedure(runId, (input) => ({ runId: input.runId })).query(({ ctx, input }) =>
+    listAnalysisSources({ db: ctx.db, runId: input.runId }),
+  ),
   /** Per image of the run: metadata, caption, labels and answers, for hover and colour-by. */
-  points: publicProcedure
-    .input(runId)
-    .query(({ ctx, input }) => listAnalysisPoints({ db: ctx.db, runId: input.runId })),
+  points: shareOrViewerProcedure(runId, (input) => ({ runId: input.runId })).query(({ ctx, input }) =>
+    listAnalysisPoints({ db: ctx.db, runId: input.runId }),
+  ),
   /** Pooled layouts of several sources: ready (aligned panels) when cached, else a job to wait for. */
-  requestProjections: publicProcedure
+  requestProjections: memberProcedure
     .input(
       runId.extend({
         sources: z.array(source).min(1).max(16),
@@ -39,16 +39,20 @@ export const analysisRouter = createTRPCRouter({
     )
     .mutation(({ ctx, input }) => requestProjections({ db: ctx.db, queue: ctx.queue, ...input })),
   /** Stored projections by id (pinned views), aligned to the reference (the first when not named). */
-  projections: publicProcedure
-    .input(
-      z.object({
-        projectionIds: z.array(z.string().min(1)).min(1).max(16),
-        referenceProjectionId: z.string().min(1).optional(),
-      }),
-    )
-    .query(({ ctx, input }) => getProjections({ db: ctx.db, ...input })),
+  projections: shareOrViewerProcedure(
+    z.object({
+      projectionIds: z.array(z.string().min(1)).min(1).max(16),
+      referenceProjectionId: z.string().min(1).optional(),
+    }),
+    (input) => ({
+      projectionIds: [
+        ...input.projectionIds,
+        ...(input.referenceProjectionId ? [input.referenceProjectionId] : []),
+      ],
+    }),
+  ).query(({ ctx, input }) => getProjections({ db: ctx.db, ...input })),
   /** Every patch token of a few images of one source as a point. */
-  requestPatchProjection: publicProcedure
+  requestPatchProjection: memberProcedure
     .input(
       runId.extend({
         source,
@@ -59,19 +63,19 @@ export const analysisRouter = createTRPCRouter({
     )
     .mutation(({ ctx, input }) => requestPatchProjection({ db: ctx.db, queue: ctx.queue, ...input })),
   /** A stored patch projection by id. */
-  patchProjection: publicProcedure
-    .input(z.object({ projectionId: z.string().min(1) }))
-    .query(({ ctx, input }) => getPatchProjection({ db: ctx.db, projectionId: input.projectionId })),
+  patchProjection: shareOrViewerProcedure(z.object({ projectionId: z.string().min(1) }), (input) => ({
+    projectionIds: [input.projectionId],
+  })).query(({ ctx, input }) => getPatchProjection({ db: ctx.db, projectionId: input.projectionId })),
   /** Status and progress of a job. */
-  job: publicProcedure
+  job: viewerProcedure
     .input(jobId)
     .query(({ ctx, input }) => getJob({ queue: ctx.queue, jobId: input.jobId })),
   /** Stops a projection or alignment job. */
-  cancelJob: publicProcedure
+  cancelJob: memberProcedure
     .input(jobId)
     .mutation(({ ctx, input }) => cancelAnalysisJob({ queue: ctx.queue, jobId: input.jobId })),
   /** Queues the alignment analysis (paper Figs. 4–5) of a run. */
-  requestAlignment: publicProcedure
+  requestAlignment: memberProcedure
     .input(
       runId.extend({
         batchSize: z.number().int().min(2).max(1024).default(32),
@@ -81,7 +85,7 @@ export const analysisRouter = createTRPCRouter({
     )
     .mutation(({ ctx, input }) => requestAlignment({ db: ctx.db, queue: ctx.queue, ...input })),
   /** The run's latest completed alignment analysis, or null. */
-  alignment: publicProcedure
+  alignment: viewerProcedure
     .input(runId)
     .query(({ ctx, input }) => getAlignment({ db: ctx.db, queue: ctx.queue, runId: input.runId })),
 });

@@ -3,15 +3,15 @@ import { deleteDataset, describeDatasetDeletion } from "~/server/services/datase
 import { getDataset } from "~/server/services/datasets/get-dataset";
 import { importFolder } from "~/server/services/datasets/import-folder";
 import { listDatasetItems } from "~/server/services/datasets/list-dataset-items";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, memberProcedure, viewerProcedure } from "../trpc";
 
 const datasetId = z.object({ datasetId: z.string().min(1) });
 
 export const datasetsRouter = createTRPCRouter({
-  get: publicProcedure
+  get: viewerProcedure
     .input(datasetId)
     .query(({ ctx, input }) => getDataset({ db: ctx.db, datasetId: input.datasetId })),
-  items: publicProcedure
+  items: viewerProcedure
     // `cursor` is the offset of the first item (TanStack infinite queries call it so).
     .input(
       datasetId.extend({
@@ -23,10 +23,10 @@ export const datasetsRouter = createTRPCRouter({
       listDatasetItems({ db: ctx.db, datasetId: input.datasetId, offset: input.cursor, limit: input.limit }),
     ),
   /** What deleting the dataset takes with it (runs, images only it holds), for the confirmation. */
-  deletion: publicProcedure
+  deletion: viewerProcedure
     .input(datasetId)
     .query(({ ctx, input }) => describeDatasetDeletion({ db: ctx.db, datasetId: input.datasetId })),
-  delete: publicProcedure.input(datasetId).mutation(({ ctx, input }) =>
+  delete: memberProcedure.input(datasetId).mutation(({ ctx, input }) =>
     deleteDataset({
       db: ctx.db,
       queue: ctx.queue,
@@ -36,7 +36,7 @@ export const datasetsRouter = createTRPCRouter({
     }),
   ),
   /** Imports a folder on the server from under IMPORT_ROOTS (the API behind the README's folder import). */
-  importFolder: publicProcedure
+  importFolder: memberProcedure
     .input(
       z.object({
         name: z.string().trim().min(1).max(200),

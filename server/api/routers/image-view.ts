@@ -4,7 +4,7 @@ import { getAttentionMaps } from "~/server/services/image-view/attention-maps";
 import { computePcaRgb } from "~/server/services/image-view/compute-pca-rgb";
 import { getImageSummary } from "~/server/services/image-view/get-image-summary";
 import { computePatchSimilarity } from "~/server/services/image-view/patch-similarity";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, memberProcedure, viewerProcedure } from "../trpc";
 
 // PCA over every chosen image's patches runs on the request thread: a few images keep it well under a second.
 const MAX_PCA_IMAGES = 8;
@@ -14,11 +14,11 @@ const runImage = z.object({ runId: id, imageId: id });
 
 export const imageViewRouter = createTRPCRouter({
   /** The image, its run's sources and prompts, and its neighbours in dataset order. */
-  summary: publicProcedure
+  summary: viewerProcedure
     .input(runImage)
     .query(({ ctx, input }) => getImageSummary({ db: ctx.db, ...input })),
   /** PCA-RGB maps (paper Fig. 3) per (image, source), per image or with one basis shared by the images. */
-  pcaRgb: publicProcedure
+  pcaRgb: viewerProcedure
     .input(
       z.object({
         runId: id,
@@ -31,7 +31,7 @@ export const imageViewRouter = createTRPCRouter({
     )
     .query(({ ctx, input }) => computePcaRgb({ db: ctx.db, features: ctx.features, ...input })),
   /** Cosine similarity of one patch to every patch, in its source and at the same cell of other sources. */
-  patchSimilarity: publicProcedure
+  patchSimilarity: viewerProcedure
     .input(
       runImage.extend({
         source,
@@ -41,13 +41,13 @@ export const imageViewRouter = createTRPCRouter({
     )
     .query(({ ctx, input }) => computePatchSimilarity({ db: ctx.db, features: ctx.features, ...input })),
   /** Prompt, answer-token and language-model attention maps of one image, computed live (and cached). */
-  attention: publicProcedure
+  attention: viewerProcedure
     .input(runImage)
     .query(({ ctx, input }) =>
       getAttentionMaps({ db: ctx.db, dataDir: ctx.dataDir, inference: ctx.inference.slowClient, ...input }),
     ),
   /** A live question to the language model about one stored image. */
-  ask: publicProcedure
+  ask: memberProcedure
     .input(
       z.object({
         runId: id.optional(),

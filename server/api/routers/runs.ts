@@ -4,15 +4,17 @@ import { createRun } from "~/server/services/runs/create-run";
 import { deleteRun, describeRunDeletion } from "~/server/services/runs/delete-run";
 import { getRun, getRunProgress, type RunProgress } from "~/server/services/runs/get-run";
 import { listRunImages } from "~/server/services/runs/list-run-images";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, memberProcedure, shareOrViewerProcedure, viewerProcedure } from "../trpc";
 
 // Progress is read from the database, where the worker process writes it.
 const PROGRESS_POLL_MS = 500;
 const runId = z.object({ runId: z.string().min(1) });
 
 export const runsRouter = createTRPCRouter({
-  get: publicProcedure.input(runId).query(({ ctx, input }) => getRun({ db: ctx.db, runId: input.runId })),
-  images: publicProcedure
+  get: shareOrViewerProcedure(runId, (input) => ({ runId: input.runId })).query(({ ctx, input }) =>
+    getRun({ db: ctx.db, runId: input.runId }),
+  ),
+  images: viewerProcedure
     // `cursor` is the offset of the first image (TanStack infinite queries call it so).
     .input(
       runId.extend({
@@ -23,7 +25,7 @@ export const runsRouter = createTRPCRouter({
     .query(({ ctx, input }) =>
       listRunImages({ db: ctx.db, runId: input.runId, offset: input.cursor, limit: input.limit }),
     ),
-  create: publicProcedure
+  create: memberProcedure
     .input(
       z.object({
         datasetId: z.string().min(1),
@@ -37,14 +39,14 @@ export const runsRouter = createTRPCRouter({
     .mutation(({ ctx, input }) =>
       createRun({ db: ctx.db, queue: ctx.queue, inference: ctx.inference.client, ...input }),
     ),
-  cancel: publicProcedure
+  cancel: memberProcedure
     .input(runId)
     .mutation(({ ctx, input }) => cancelRun({ db: ctx.db, queue: ctx.queue, runId: input.runId })),
   /** What deleting the run takes with it, for the confirmation. */
-  deletion: publicProcedure
+  deletion: viewerProcedure
     .input(runId)
     .query(({ ctx, input }) => describeRunDeletion({ db: ctx.db, runId: input.runId })),
-  delete: publicProcedure.input(runId).mutation(({ ctx, input }) =>
+  delete: memberProcedure.input(runId).mutation(({ ctx, input }) =>
     deleteRun({
       db: ctx.db,
       queue: ctx.queue,
@@ -53,14 +55,14 @@ export const runsRouter = createTRPCRouter({
       runId: input.runId,
     }),
   ),
-  resume: publicProcedure
+  resume: memberProcedure
     .input(runId)
     .mutation(({ ctx, input }) => resumeRun({ db: ctx.db, queue: ctx.queue, runId: input.runId })),
   /**
    * Live progress (server-sent events): a new value whenever the counts or status change. The stream stays open
    * after the run ends (a resume elsewhere moves it again) until the page goes away.
    */
-  progress: publicProcedure.input(runId).subscription(async function* ({ ctx, input, signal }) {
+  progress: viewerProcedure.input(runId).subscription(async function* ({ ctx, input, signal }) {
     let last = "";
     while (!signal?.aborted) {
       const progress: RunProgress = await getRunProgress({ db: ctx.db, runId: input.runId });

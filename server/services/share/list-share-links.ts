@@ -1,10 +1,12 @@
 import type { Db } from "~/server/store/db";
 import { type ShareLinkStatus, statusOf, storedShareStateSchema } from "./share-link";
 
+/** A link as its owners see it: the token itself is not kept, so a lost link is revoked and made again. */
 export interface ShareLinkSummary {
-  token: string;
-  path: string;
+  id: string;
   view: string;
+  /** Email of whoever made it (null with access control off). */
+  createdBy: string | null;
   status: ShareLinkStatus;
   createdAt: Date;
   expiresAt: Date | null;
@@ -26,11 +28,12 @@ export async function listShareLinks(options: {
     where: options.view === undefined ? {} : { view: options.view },
     orderBy: { createdAt: "desc" },
     take: LIST_LIMIT,
+    include: { createdBy: { select: { email: true } } },
   });
   return links.map((link) => ({
-    token: link.token,
-    path: `/s/${link.token}`,
+    id: link.id,
     view: link.view,
+    createdBy: link.createdBy?.email ?? null,
     status: statusOf(link, now),
     createdAt: link.createdAt,
     expiresAt: link.expiresAt,

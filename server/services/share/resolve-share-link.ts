@@ -1,5 +1,6 @@
 import type { Db } from "~/server/store/db";
 import {
+  hashShareToken,
   SHARE_LINK_UNAVAILABLE_MESSAGE,
   SHARE_TOKEN_PATTERN,
   ShareLinkUnavailableError,
@@ -27,7 +28,9 @@ export async function resolveShareLink(options: {
   now?: Date;
 }): Promise<ResolvedShareLink> {
   if (!SHARE_TOKEN_PATTERN.test(options.token)) throw new ShareLinkUnavailableError("unknown");
-  const link = await options.db.shareLink.findUnique({ where: { token: options.token } });
+  const link = await options.db.shareLink.findUnique({
+    where: { tokenHash: hashShareToken(options.token) },
+  });
   if (link === null) throw new ShareLinkUnavailableError("unknown");
   const status = statusOf(link, options.now ?? new Date());
   if (status !== "active") throw new ShareLinkUnavailableError(status);

@@ -4,11 +4,11 @@ import type { Db } from "~/server/store/db";
 /** Revokes a link for good (revoking again changes nothing); its token then opens the "revoked" page. */
 export async function revokeShareLink(options: {
   db: Db;
-  token: string;
+  linkId: string;
   now?: Date;
 }): Promise<{ revokedAt: Date }> {
   const link = await options.db.shareLink.findUnique({
-    where: { token: options.token },
+    where: { id: options.linkId },
     select: { id: true, revokedAt: true },
   });
   if (link === null) throw new AppError("NOT_FOUND", "No such link.");

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import { AppError } from "~/server/app-error";
 
@@ -10,6 +10,28 @@ export const SHARE_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export function createShareToken(): string {
   return randomBytes(TOKEN_BYTES).toString("base64url");
+}
+
+/**
+ * What the database keeps of a token: its sha256 (hex). A copy of the database (a backup, a leaked file) then
+ * opens no link; 256 random bits need no salt or slow hash to stay out of reach.
+ */
+export function hashShareToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+// The one kind of view that shows a run today, and so the run a link to it may read.
+const RUN_VIEW = /^\/runs\/([^/?#]+)\/explore$/;
+
+/** The run a view path shows (`/runs/<id>/explore`), or null for views that show no run. */
+export function runIdOfView(view: string): string | null {
+  const encoded = RUN_VIEW.exec(view)?.[1];
+  if (encoded === undefined) return null;
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return null;
+  }
 }
 
 /** Why a link does not open; the page may say which, and nothing about the view. */

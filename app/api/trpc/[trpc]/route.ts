@@ -7,7 +7,7 @@ function handler(req: Request) {
     endpoint: "/api/trpc",
     req,
     router: appRouter,
-    createContext: createApiContext,
+    createContext: ({ req }) => createApiContext({ headers: req.headers }),
     onError: ({ path, error }) => {
       if (error.code === "INTERNAL_SERVER_ERROR") console.error(`[api] ${path ?? "?"}: ${error.message}`);
     },

@@ -92,25 +92,30 @@ export function SharePanel({
           </p>
         ) : null}
         {create.data ? (
-          <input
-            data-testid="share-url"
-            readOnly
-            value={shareUrl(create.data.token)}
-            onFocus={(event) => event.currentTarget.select()}
-            className="w-full rounded border border-line bg-surface px-2 py-1 font-mono text-xs"
-          />
+          <>
+            <input
+              data-testid="share-url"
+              readOnly
+              value={shareUrl(create.data.token)}
+              onFocus={(event) => event.currentTarget.select()}
+              className="w-full rounded border border-line bg-surface px-2 py-1 font-mono text-xs"
+            />
+            <p className="text-muted text-xs">
+              Copy it now: the server keeps only a hash, so it shows it once.
+            </p>
+          </>
         ) : null}
         {links.data && links.data.length > 0 ? (
           <ul className="max-h-48 space-y-1 overflow-auto text-xs" aria-label="Links to this view">
             {links.data.map((link) => (
               <li
-                key={link.token}
+                key={link.id}
                 data-testid="share-link"
                 data-status={link.status}
                 className="flex items-center gap-2"
               >
-                <span className="truncate font-mono" title={shareUrl(link.token)}>
-                  …{link.token.slice(-8)}
+                <span className="truncate text-muted" title={link.createdBy ?? undefined}>
+                  {link.createdAt.toLocaleString()}
                 </span>
                 <span className={link.status === "active" ? "text-ok" : "text-muted"}>{link.status}</span>
                 <span className="text-muted">
@@ -121,7 +126,7 @@ export function SharePanel({
                     type="button"
                     data-testid="share-revoke"
                     disabled={revoke.isPending}
-                    onClick={() => revoke.mutate({ token: link.token })}
+                    onClick={() => revoke.mutate({ linkId: link.id })}
                     className="ml-auto rounded border border-line px-2 py-0.5 hover:border-bad"
                   >
                     Revoke

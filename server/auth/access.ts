@@ -1,0 +1,64 @@
+import "#server-only";
+import { resolveShareGrants, type ShareGrant } from "~/server/services/share/share-access";
+import type { Db } from "~/server/store/db";
+import type { Auth } from "./auth";
+import { hasRole, type Role } from "./roles";
+import { shareTokensOf } from "./share-cookie";
+
+/** A signed-in account as the server sees it on a request. */
+export interface SignedInUser {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+}
+
+/**
+ * Who is asking, decided once per request from its cookies:
+ * - `open`: access control is off (AUTH=off, or loopback under `auto`): the one local user may do everything;
+ * - `user`: a signed-in account, with its role;
+ * - `share`: no account, but the share links this browser opened (possibly none still open);
+ * - `anonymous`: neither.
+ */
+export type Access =
+  | { kind: "open" }
+  | { kind: "user"; user: SignedInUser }
+  | { kind: "share"; grants: readonly ShareGrant[] }
+  | { kind: "anonymous" };
+
+/** The access-control dependencies the composition root builds (server/composition-root.ts). */
+export interface AuthDeps {
+  isEnabled: boolean;
+  /** The better-auth instance, built on first use (it reads or creates the cookie secret). */
+  auth: () => Auth;
+}
+
+export async function resolveAccess(options: { deps: AuthDeps; db: Db; headers: Headers }): Promise<Access> {
+  if (!options.deps.isEnabled) return { kind: "open" };
+  const session = await options.deps.auth().api.getSession({ headers: options.headers });
+  if (session !== null && session.user.banned !== true)
+    return {
+      kind: "user",
+      user: {
+        id: session.user.id,
+        email: session.user.email,
+        name: session.user.name,
+        role: session.user.role ?? "viewer",
+      },
+    };
+  const tokens = shareTokensOf(options.headers.get("cookie"));
+  if (tokens.length === 0) return { kind: "anonymous" };
+  return { kind: "share", grants: await resolveShareGrants({ db: options.db, tokens }) };
+}
+
+/** Whether the access may do what `role` may. */
+export function canActAs(access: Access, role: Role): boolean {
+  if (access.kind === "open") return true;
+  return access.kind === "user" && hasRole(access.user.role, role);
+}
+
+/** Who the audit log names for an access. */
+export function actorOf(access: Access): { actorId: string | null; actorEmail: string } {
+  if (access.kind === "user") return { actorId: access.user.id, actorEmail: access.user.email };
+  return { actorId: null, actorEmail: access.kind === "open" ? "local" : "anonymous" };
+}
