@@ -22,8 +22,9 @@ It writes into out_dir:
                                  -> logits [B, T, vocab], last_hidden_state [B, T, H] (after the final norm),
                                     present.{i}.key/value [B, kv_heads, P+T, head_dim],
                                     attentions.{i} [B, heads, 1, P+T] (the last query's attention probabilities)
-    onnx/llm_decoder_fp16.onnx, onnx/llm_decoder_int8.onnx (+ onnx/llm_embed_tokens_fp16.onnx)
-                                 weight variants with onnx-community's suffixes, each measured against fp32;
+    onnx/llm_decoder_fp16.onnx, onnx/llm_decoder_int8.onnx, onnx/llm_decoder_int4.onnx
+                                 (+ onnx/llm_embed_tokens_fp16.onnx; int8 / int4 are MatMulNBits, block 32)
+                                 weight variants with onnx-community's suffixes, each measured against transformers' fp32 model;
                                  the graphs of `dtype` are fvl.json's llm.decoder / llm.embed
     with_attention=False leaves out the attentions.{i} outputs (the engine then answers without attention maps)
     llm_tokenizer.json, llm_tokenizer_config.json   copies of the checkpoint's tokenizer files
