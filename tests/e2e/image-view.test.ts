@@ -75,6 +75,33 @@ async function checkExports(figure: Locator): Promise<void> {
   expect(csv.trim().split("\r\n").length).toBeGreaterThan(1);
 }
 
+/** The same for a plotly figure: its SVG carries the title text and legend, its PNG is at twice its size. */
+async function checkPlotlyExports(figure: Locator, title: string): Promise<void> {
+  const svg = (await downloadOf(figure, "export-svg")).toString("utf8");
+  const width = Number(/<svg[^>]* width="(\d+)"/.exec(svg)?.[1]);
+  const height = Number(/<svg[^>]* height="(\d+)"/.exec(svg)?.[1]);
+  expect(width).toBeGreaterThan(100);
+  expect(height).toBeGreaterThan(100);
+  expect(svg).toContain(title);
+  const png = await downloadOf(figure, "export-png");
+  expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  expect(png.readUInt32BE(16)).toBe(2 * width);
+  expect(png.readUInt32BE(20)).toBe(2 * height);
+  const csv = (await downloadOf(figure, "export-csv")).toString("utf8");
+  expect(csv.trim().split("\r\n").length).toBeGreaterThan(1);
+}
+
+/** Hovers the middle of a plotly figure's plot area and returns the hover label's text. */
+async function hoverText(figure: Locator, at: { x: number; y: number }): Promise<string> {
+  const plot = figure.locator(".nsewdrag").first();
+  const box = await plot.boundingBox();
+  if (box === null) throw new Error("the plot area is not laid out");
+  await figure.page().mouse.move(box.x + box.width * at.x, box.y + box.height * at.y);
+  const label = figure.locator(".hoverlayer .hovertext").first();
+  await label.waitFor();
+  return (await label.textContent()) ?? "";
+}
+
 async function countDrawn(page: Page, container: string): Promise<number> {
   return page.locator(`[data-testid="${container}"] svg[data-figure]`).count();
 }
@@ -146,14 +173,29 @@ describe("alignment view", () => {
     await page.getByTestId("request-alignment").click();
     await page.waitForURL(/job=/);
     await page.getByTestId("alignment-figures").waitFor({ timeout: MODEL_TIMEOUT_MS });
-    const figures = page.locator('[data-testid="alignment-figures"] svg[data-figure]');
-    // Source curves, ablation curves, ablation bars and the CKA matrix.
-    expect(await figures.count()).toBe(4);
-    expect(await figures.nth(0).locator("path.series").count()).toBeGreaterThan(SOURCES - 1);
-    expect(await figures.nth(2).locator("rect.bar").count()).toBe(5);
-    expect(await figures.nth(3).locator("rect.cell").count()).toBe((SOURCES + 2) ** 2);
+    // Every alignment chart is a plotly figure: source curves, ablation curves, ablation bars, CKA, retrieval.
+    const figures = page.locator('[data-testid="alignment-figures"] [data-testid="figure"]');
+    const drawn = page.locator('[data-testid="alignment-figures"] [data-plotly-figure][data-drawn="true"]');
+    await drawn.nth(4).waitFor({ timeout: 30_000 });
+    expect(await drawn.count()).toBe(5);
+    expect(await figures.nth(0).locator("g.trace.scatter").count()).toBeGreaterThan(SOURCES - 1);
+    expect(await figures.nth(2).locator("g.trace.bars path").count()).toBe(5);
+    expect(await figures.nth(4).locator("g.trace.bars").count()).toBe(2);
+    // Hover values: a CKA cell and an ablation bar.
+    expect(await hoverText(figures.nth(3), { x: 0.5, y: 0.5 })).toMatch(/CKA \d\.\d{3}/);
+    expect(await hoverText(figures.nth(2), { x: 0.2, y: 0.1 })).toMatch(/held-out loss \d+\.\d{4}/);
+    // Toggling a trace from the legend hides it from the plot.
+    const traces = figures.nth(0).locator("g.scatterlayer g.trace");
+    const before = await traces.count();
+    await figures.nth(0).locator("g.legend g.traces").first().click();
+    await waitUntil(
+      async () => (await traces.count()) === before - 1,
+      10_000,
+      "a legend click hides its trace",
+    );
     expect(await page.getByTestId("retrieval-table").locator("tbody tr").count()).toBeGreaterThan(SOURCES);
     await page.screenshot({ path: path.join(ARTIFACTS, "alignment-view.png"), fullPage: true });
-    await checkExports(page.getByTestId("figure").nth(3));
+    await checkPlotlyExports(figures.nth(3), "Linear CKA between sources and the caption features");
+    await checkPlotlyExports(figures.nth(0), "Alignment loss per visual source");
   }, 300_000);
 });

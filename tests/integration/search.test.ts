@@ -6,6 +6,7 @@ import { loadPooledVectors } from "~/server/features/pooled-vectors";
 import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import { processJob, type WorkerDeps } from "~/server/jobs/run-worker";
 import { alignmentResultSchema } from "~/server/services/analysis/alignment-types";
+import type { TextFeatureProvider } from "~/server/services/analysis/text-features";
 import { createInferenceClient } from "~/server/services/inference-client";
 import { findSimilarImages } from "~/server/services/search/find-similar-images";
 import { searchByText } from "~/server/services/search/search-by-text";
@@ -26,6 +27,7 @@ let db: Db;
 let cleanup: () => Promise<void>;
 let deps: WorkerDeps;
 let run: SyntheticAnalysisRun;
+let textFeatures: TextFeatureProvider;
 
 beforeAll(async () => {
   let dataDir: string;
@@ -40,6 +42,7 @@ beforeAll(async () => {
       { name: "fused", dim: 16, kind: "latent" },
     ],
   });
+  textFeatures = syntheticTextFeatures(run, TEXT);
   deps = {
     db,
     dataDir,
@@ -48,7 +51,7 @@ beforeAll(async () => {
     queue: new EmbeddedJobQueue(db),
     workerId: "test-worker",
     staleAfterMs: 60_000,
-    textFeatures: syntheticTextFeatures(run, TEXT),
+    textFeatures,
   };
 });
 
@@ -123,7 +126,7 @@ describe("search by text", () => {
       searchByText({
         db,
         queue: deps.queue,
-        textFeatures: deps.textFeatures,
+        textFeatures,
         runId: run.runId,
         source: "fused",
         text: phrase,
@@ -166,7 +169,7 @@ describe("search by text", () => {
     const weight = float32OfBase64(probe.weight);
     const bias = float32OfBase64(probe.bias);
     const pooled = await loadPooledVectors({ db, runId: run.runId, source: "fused" });
-    const [features] = await deps.textFeatures.embed([phrase]);
+    const [features] = await textFeatures.embed([phrase]);
     const query = meanOfPatchTokens(features as Tensor<Float32Array>);
     const expected = pooled.imageIds
       .map((imageId, i) => {

@@ -1,23 +1,21 @@
 "use client";
 
-import { type BarChartProps, createBarChart } from "./bar-chart";
-import { createHeatmap, type HeatmapProps } from "./heatmap-chart";
-import { createLineChart, type LineChartProps } from "./line-chart";
 import { createPatchMap, type PatchMapProps } from "./patch-map-chart";
+import { createPlotlyChart, type PlotlyFigureProps } from "./plotly-chart";
 import { useChart } from "./use-chart";
 
-// React wrappers: each owns one container div; d3 owns the SVG inside it (see useChart).
+// React wrappers: each owns one container div; the renderer (d3 or plotly) owns what is inside it (see useChart).
 
-export function LineChart(props: LineChartProps) {
-  return <div ref={useChart(createLineChart, props)} className="overflow-x-auto" />;
-}
-
-export function BarChart(props: BarChartProps) {
-  return <div ref={useChart(createBarChart, props)} className="overflow-x-auto" />;
-}
-
-export function Heatmap(props: HeatmapProps) {
-  return <div ref={useChart(createHeatmap, props)} className="overflow-x-auto" />;
+/** A plotly.js figure (zoom, hover values, legend toggles), loaded on first mount. */
+export function PlotlyFigure(props: PlotlyFigureProps) {
+  return (
+    <div
+      ref={useChart(createPlotlyChart, props)}
+      className="overflow-x-auto"
+      style={{ minHeight: props.height }}
+      data-testid="plotly-figure"
+    />
+  );
 }
 
 export function PatchMap(props: PatchMapProps) {

@@ -3,6 +3,7 @@
 import { type ReactNode, useRef, useState } from "react";
 import { downloadFile } from "~/app/_components/download-file";
 import { PNG_SCALE, rasterizeSvg } from "~/app/_components/rasterize-svg";
+import { downloadPlotlyFigure } from "./plotly-chart";
 
 /** File-name part from free text: "CKA · depth:V" → "cka-depth-v". */
 export function slug(text: string): string {
@@ -27,7 +28,8 @@ function serializeFigure(container: HTMLElement): { svg: string; width: number; 
 
 /**
  * A chart with its export buttons: PNG at 2× its CSS size, SVG as drawn (title and legend included) and the
- * data behind it as CSV.
+ * data behind it as CSV. A d3 figure (svg[data-figure]) is serialised as it is; a plotly figure is written by
+ * plotly's own image export.
  */
 export function ExportableFigure(props: { name: string; csv: () => string; children: ReactNode }) {
   const container = useRef<HTMLDivElement>(null);
@@ -38,6 +40,8 @@ export function ExportableFigure(props: { name: string; csv: () => string; child
     try {
       if (format === "csv") return downloadFile(`${base}.csv`, props.csv(), "text/csv");
       if (container.current === null) return;
+      const plotly = container.current.querySelector<HTMLElement>("[data-plotly-figure]");
+      if (plotly !== null) return await downloadPlotlyFigure(plotly, format, base, PNG_SCALE);
       const figure = serializeFigure(container.current);
       if (format === "svg") return downloadFile(`${base}.svg`, figure.svg, "image/svg+xml");
       const png = await rasterizeSvg(figure.svg, figure.width, figure.height);

@@ -99,9 +99,3 @@ export function drawLegend(
       .text(entry.label);
   });
 }
-
-/** Axis styling for the dark background. */
-export function styleAxis(axis: Selection<SVGGElement>): void {
-  axis.selectAll("path, line").attr("stroke", PALETTE.line);
-  axis.selectAll("text").attr("fill", PALETTE.muted).attr("font-size", 10);
-}

@@ -8,7 +8,6 @@ import {
   MARGIN,
   PALETTE,
 } from "./figure-frame";
-import { drawColourBar } from "./heatmap-chart";
 import type { ChartRenderer } from "./use-chart";
 
 export type PatchOverlay =
@@ -154,4 +153,43 @@ function overlayDataUrl(
   }
   context.putImageData(image, 0, 0);
   return canvas.toDataURL("image/png");
+}
+
+/** A vertical colour bar with min/max ticks beside a scalar map. */
+function drawColourBar(
+  body: d3.Selection<SVGGElement, unknown, null, undefined>,
+  colour: d3.ScaleSequential<string>,
+  at: { x: number; y: number; height: number },
+  label: string,
+): void {
+  const [low, high] = colour.domain() as [number, number];
+  const bar = body.append("g").attr("class", "colour-bar").attr("transform", `translate(${at.x},${at.y})`);
+  const steps = 32;
+  for (let s = 0; s < steps; s++) {
+    bar
+      .append("rect")
+      .attr("y", (at.height * s) / steps)
+      .attr("width", 12)
+      .attr("height", at.height / steps + 0.5)
+      .attr("fill", colour(high - ((high - low) * (s + 0.5)) / steps));
+  }
+  for (const [value, y] of [
+    [high, 8],
+    [low, at.height],
+  ] as const) {
+    bar
+      .append("text")
+      .attr("x", 16)
+      .attr("y", y)
+      .attr("font-size", 10)
+      .attr("fill", PALETTE.muted)
+      .text(value.toFixed(2));
+  }
+  bar
+    .append("text")
+    .attr("transform", `translate(${44},${at.height / 2}) rotate(90)`)
+    .attr("text-anchor", "middle")
+    .attr("font-size", 10)
+    .attr("fill", PALETTE.muted)
+    .text(label);
 }

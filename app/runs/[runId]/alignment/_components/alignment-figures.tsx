@@ -1,11 +1,10 @@
 "use client";
 
-import { BarChart, Heatmap, LineChart } from "~/app/_components/charts/charts";
+import { PlotlyFigure } from "~/app/_components/charts/charts";
 import { ExportableFigure } from "~/app/_components/charts/exportable-figure";
-import { SERIES_COLOURS } from "~/app/_components/charts/figure-frame";
-import type { LineSeries } from "~/app/_components/charts/line-chart";
 import type { RouterOutputs } from "~/app/_trpc/router-types";
 import { buildCsv } from "~/lib/viz/figure-csv";
+import { ablationBars, ckaHeatmap, lossCurves, retrievalBars } from "./alignment-plots";
 import type { AlignmentViewProps } from "./alignment-view";
 import { RetrievalTable } from "./retrieval-table";
 
@@ -15,8 +14,6 @@ type Row = AlignmentResult["rows"][number];
 // The alignment job names its concatenation rows so (server/services/analysis/alignment-sources.ts).
 const CONCAT_ALL = "concat: all";
 const ABLATION_PREFIX = "concat − ";
-// Curve figures: wide enough for 300 steps and a legend column of source names.
-const CURVE_SIZE = { width: 760, height: 360 };
 
 /** The analysis' figures: curves of each source and of the ablations, ablation bars, CKA and retrieval. */
 export function AlignmentFigures(props: AlignmentViewProps & { result: AlignmentResult; runName: string }) {
@@ -92,20 +89,16 @@ export function AlignmentFigures(props: AlignmentViewProps & { result: Alignment
               )
             }
           >
-            <BarChart
-              title="Leave-one-out ablation: held-out loss"
-              subtitle={`${subtitle} · longer bar = the removed feature mattered more`}
-              width={CURVE_SIZE.width}
-              valueLabel="held-out contrastive loss"
-              bars={ablations.map((r, i) => ({
-                label: r.source,
-                value: r.heldOutLoss,
-                colour: SERIES_COLOURS[i % SERIES_COLOURS.length] ?? "#fff",
-              }))}
-              references={[
-                ...(full ? [{ label: "all", value: full.heldOutLoss }] : []),
-                { label: "chance", value: chance },
-              ]}
+            <PlotlyFigure
+              {...ablationBars(
+                {
+                  title: "Leave-one-out ablation: held-out loss",
+                  subtitle: `${subtitle} · longer bar = the removed feature mattered more`,
+                },
+                ablations,
+                full?.heldOutLoss ?? null,
+                chance,
+              )}
             />
           </ExportableFigure>
         </>
@@ -119,13 +112,28 @@ export function AlignmentFigures(props: AlignmentViewProps & { result: Alignment
           )
         }
       >
-        <Heatmap
-          title="Linear CKA between sources and the caption features"
-          subtitle={`${props.runName} · ${settings.images} images (pooled features)`}
-          labels={result.cka.sources}
-          matrix={result.cka.matrix}
-          domain={[0, 1]}
-          colourLabel="CKA"
+        <PlotlyFigure
+          {...ckaHeatmap(
+            {
+              title: "Linear CKA between sources and the caption features",
+              subtitle: `${props.runName} · ${settings.images} images (pooled features)`,
+            },
+            result.cka.sources,
+            result.cka.matrix,
+          )}
+        />
+      </ExportableFigure>
+      <ExportableFigure
+        name="alignment retrieval"
+        csv={() =>
+          buildCsv(
+            ["source", "recall_at_1", "recall_at_5"],
+            result.rows.map((r) => [r.source, r.r1, r.r5]),
+          )
+        }
+      >
+        <PlotlyFigure
+          {...retrievalBars({ title: "Image → text retrieval on held-out images", subtitle }, result.rows)}
         />
       </ExportableFigure>
       <RetrievalTable rows={result.rows} subtitle={subtitle} />
@@ -140,13 +148,6 @@ function CurveFigure(props: {
   curve: AlignmentViewProps["state"]["curve"];
   chance: number;
 }) {
-  const series: LineSeries[] = props.rows.flatMap((row, i) => {
-    const colour = SERIES_COLOURS[i % SERIES_COLOURS.length] ?? "#fff";
-    const heldOut = { name: `${row.source} (held-out)`, x: row.steps, y: row.heldOutCurve, colour };
-    const train = { name: `${row.source} (train)`, x: row.steps, y: row.trainLoss, colour, isDashed: true };
-    if (props.curve === "both") return [heldOut, train];
-    return [props.curve === "train" ? { ...train, name: row.source } : { ...heldOut, name: row.source }];
-  });
   return (
     <ExportableFigure
       name={props.title}
@@ -164,14 +165,13 @@ function CurveFigure(props: {
         )
       }
     >
-      <LineChart
-        title={props.title}
-        subtitle={props.subtitle}
-        {...CURVE_SIZE}
-        xLabel="training step"
-        yLabel="contrastive loss"
-        series={series}
-        references={[{ label: `chance (ln N = ${props.chance.toFixed(2)})`, y: props.chance }]}
+      <PlotlyFigure
+        {...lossCurves(
+          { title: props.title, subtitle: props.subtitle },
+          props.rows,
+          props.curve,
+          props.chance,
+        )}
       />
     </ExportableFigure>
   );
