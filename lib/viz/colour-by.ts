@@ -30,6 +30,18 @@ export function parseColourBy(text: string): ColourBy {
   return { kind: "none" };
 }
 
+/**
+ * The colouring a view without one gets (its `colourBy` is empty): by the first manifest label when the images
+ * have labels (what a labelled dataset is usually studied by), else none.
+ */
+export function defaultColourBy(points: readonly Pick<ColourablePoint, "labels">[]): string {
+  for (const point of points) {
+    const first = Object.keys(point.labels)[0];
+    if (first !== undefined) return `label:${first}`;
+  }
+  return "none";
+}
+
 /** A short human title for a colouring, used in legends and figure titles. */
 export function describeColourBy(colourBy: ColourBy): string {
   switch (colourBy.kind) {
@@ -62,14 +74,25 @@ function hasWord(text: string, word: string): boolean {
 /** Marks a point that is not in the clustered panel. */
 export const NO_CLUSTER = 0xffff;
 
-function pointValue(point: ColourablePoint, cluster: number | undefined, colourBy: ColourBy): string | null {
+/** A cluster's legend entry: its number and, when known, the words that name it. */
+export function clusterLabel(cluster: number, names?: readonly (readonly string[])[]): string {
+  const words = names?.[cluster] ?? [];
+  return words.length > 0 ? `cluster ${cluster + 1}: ${words.join(", ")}` : `cluster ${cluster + 1}`;
+}
+
+function pointValue(
+  point: ColourablePoint,
+  cluster: number | undefined,
+  colourBy: ColourBy,
+  clusterNames: readonly (readonly string[])[] | undefined,
+): string | null {
   switch (colourBy.kind) {
     case "none":
       return "all points";
     case "status":
       return point.status;
     case "cluster":
-      return cluster === undefined || cluster === NO_CLUSTER ? null : `cluster ${cluster + 1}`;
+      return cluster === undefined || cluster === NO_CLUSTER ? null : clusterLabel(cluster, clusterNames);
     case "label":
       return labelText(point.labels[colourBy.key]);
     case "word":
@@ -84,14 +107,16 @@ function pointValue(point: ColourablePoint, cluster: number | undefined, colourB
 
 /**
  * Each point's category under a colouring. `clusters` (each point's k-means cluster, or NO_CLUSTER) is needed
- * only for cluster colouring; without it every point is "(none)" until the clusters are ready.
+ * only for cluster colouring; without it every point is "(none)" until the clusters are ready. `clusterNames`
+ * (each cluster's distinguishing words) go into the cluster entries' labels.
  */
 export function colourPoints(
   points: readonly ColourablePoint[],
   colourBy: ColourBy,
   clusters?: Uint16Array,
+  clusterNames?: readonly (readonly string[])[],
 ): Categories {
-  return categorize(points.map((point, i) => pointValue(point, clusters?.[i], colourBy)));
+  return categorize(points.map((point, i) => pointValue(point, clusters?.[i], colourBy, clusterNames)));
 }
 
 /** Label keys present on any point, sorted: the "colour by label" choices. */

@@ -98,3 +98,38 @@ export function pointClusters(panel: DecodedPanel, pointCount: number, k: number
     clusters[panel.pointIndex[row] as number] = byRow[row] as number;
   return clusters;
 }
+
+/**
+ * Where each cluster's name goes on a panel: the row nearest the centroid of the cluster's rows (a real point, so
+ * the label follows it under pan and zoom). Clusters without rows in the panel are left out.
+ */
+export function clusterAnchors(
+  panel: DecodedPanel,
+  clusters: Uint16Array,
+  k: number,
+): { cluster: number; row: number }[] {
+  const sums = new Float64Array(3 * k);
+  const n = panel.pointIndex.length;
+  for (let row = 0; row < n; row++) {
+    const c = clusters[panel.pointIndex[row] as number] ?? NO_CLUSTER;
+    if (c >= k) continue;
+    sums[3 * c] = (sums[3 * c] as number) + (panel.coords[2 * row] as number);
+    sums[3 * c + 1] = (sums[3 * c + 1] as number) + (panel.coords[2 * row + 1] as number);
+    sums[3 * c + 2] = (sums[3 * c + 2] as number) + 1;
+  }
+  const best = new Int32Array(k).fill(-1);
+  const bestDistance = new Float64Array(k).fill(Infinity);
+  for (let row = 0; row < n; row++) {
+    const c = clusters[panel.pointIndex[row] as number] ?? NO_CLUSTER;
+    if (c >= k) continue;
+    const members = sums[3 * c + 2] as number;
+    const dx = (panel.coords[2 * row] as number) - (sums[3 * c] as number) / members;
+    const dy = (panel.coords[2 * row + 1] as number) - (sums[3 * c + 1] as number) / members;
+    const distance = dx * dx + dy * dy;
+    if (distance < (bestDistance[c] as number)) {
+      bestDistance[c] = distance;
+      best[c] = row;
+    }
+  }
+  return Array.from(best).flatMap((row, cluster) => (row < 0 ? [] : [{ cluster, row }]));
+}

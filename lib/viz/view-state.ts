@@ -31,7 +31,8 @@ const schema = z.object({
     .catch([]),
   /** The panel the others are aligned to; empty = the server's choice. */
   reference: z.string().max(200).catch(""),
-  colourBy: z.string().regex(COLOUR_BY).catch("none"),
+  /** Empty = the default colouring (`defaultColourBy`: the first label when the dataset has labels). */
+  colourBy: z.string().regex(COLOUR_BY).catch(""),
   /** Selected points as `encodeIndexRanges` of indices into the run's point list. */
   selection: z
     .string()

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type ColourablePoint, colourPoints, labelKeys, parseColourBy } from "~/lib/viz/colour-by";
+import {
+  type ColourablePoint,
+  colourPoints,
+  defaultColourBy,
+  labelKeys,
+  parseColourBy,
+} from "~/lib/viz/colour-by";
 
 const points: ColourablePoint[] = [
   { caption: "A red circle and a blue star.", labels: { colour: "red", n: 2 }, status: "done", tasks: {} },
@@ -30,5 +36,13 @@ describe("colour by", () => {
     const clusters = colourPoints(points, { kind: "cluster", k: 2 }, Uint16Array.from([1, 0, 1]));
     expect(clusters.legend.map((e) => e.label)).toEqual(["cluster 2", "cluster 1"]);
     expect(labelKeys(points)).toEqual(["colour", "n"]);
+  });
+
+  it("colours by the first label by default when the images have labels, else by nothing", () => {
+    expect(defaultColourBy(points)).toBe("label:colour");
+    expect(defaultColourBy([...points].reverse())).toBe("label:colour");
+    expect(defaultColourBy([{ labels: {} }, { labels: { split: "a" } }])).toBe("label:split");
+    expect(defaultColourBy([{ labels: {} }])).toBe("none");
+    expect(defaultColourBy([])).toBe("none");
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { NO_CLUSTER } from "~/lib/viz/colour-by";
 import {
+  clusterAnchors,
   decodePanels,
   describeQuality,
   pointClusters,
@@ -69,5 +70,22 @@ describe("panels", () => {
         indexOfImage,
       ),
     ).toThrow(/2 coordinates for 1 images/);
+  });
+
+  it("anchors each cluster's name at the row nearest its centroid, leaving out clusters without rows", () => {
+    const panel = {
+      source: "fused",
+      projectionId: "p",
+      quality: null,
+      raw: new Float32Array(0),
+      // Rows 0–2 form cluster 0 around (0, 0); rows 3–4 cluster 1 around (1, 1).
+      coords: Float32Array.from([-0.2, 0, 0.05, 0.01, 0.2, 0, 0.9, 1, 1.2, 1]),
+      pointIndex: Uint32Array.from([4, 3, 2, 1, 0]),
+    };
+    const clusters = Uint16Array.from([1, 1, 0, 0, 0]);
+    expect(clusterAnchors(panel, clusters, 3)).toEqual([
+      { cluster: 0, row: 1 },
+      { cluster: 1, row: 3 },
+    ]);
   });
 });

@@ -32,7 +32,7 @@ describe("view state in the URL", () => {
     const state = parseViewState(
       new URLSearchParams("m=tsne&nn=1&md=0.3&c=<script>&sel=%3Cx%3E&mode=patches"),
     );
-    expect(state).toMatchObject({ method: "umap", nNeighbors: 15, minDist: 0.3, colourBy: "none" });
+    expect(state).toMatchObject({ method: "umap", nNeighbors: 15, minDist: 0.3, colourBy: "" });
     expect(state).toMatchObject({ selection: "", mode: "patches" });
   });
 

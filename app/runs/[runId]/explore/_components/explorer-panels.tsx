@@ -2,11 +2,14 @@
 
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { Categories } from "~/lib/viz/categories";
-import { describeQuality, pointsOfRows, rowsOfPoints, valuesForRows } from "~/lib/viz/panels";
+import { clusterLabel } from "~/lib/viz/colour-by";
+import { clusterAnchors, describeQuality, pointsOfRows, rowsOfPoints, valuesForRows } from "~/lib/viz/panels";
 import { PointSummary } from "./point-summary";
-import { ScatterPanel } from "./scatter-panel";
+import { type PanelLabel, ScatterPanel } from "./scatter-panel";
 import type { Rendering, Tool } from "./scatter-renderer";
 import type { ViewPanels } from "./use-view-panels";
+
+const NO_LABELS: PanelLabel[] = [];
 
 /**
  * The small multiples, or why they are not there yet (loading, computing with progress, error). Records the
@@ -21,6 +24,7 @@ export function ExplorerPanels({
   tool,
   onSelect,
   onOpen,
+  clusters,
 }: {
   /** Null while the WebGL renderer loads. */
   renderer: Rendering | null;
@@ -31,6 +35,8 @@ export function ExplorerPanels({
   tool: Tool;
   onSelect: (indices: number[]) => void;
   onOpen: (index: number) => void;
+  /** With cluster colouring: each point's cluster and each cluster's words, named on every panel. */
+  clusters: { ofPoint: Uint16Array; names: string[][] } | null;
 }) {
   const { panels, points } = view;
   const colours = useMemo(() => categories.legend.map((entry) => entry.colour), [categories]);
@@ -40,6 +46,18 @@ export function ExplorerPanels({
     [panels, categories],
   );
   const selections = useMemo(() => panels.map((panel) => rowsOfPoints(panel, selected)), [panels, selected]);
+  const labels = useMemo(
+    () =>
+      panels.map((panel): PanelLabel[] => {
+        if (clusters === null) return [];
+        const colourOf = new Map(categories.legend.map((entry) => [entry.label, entry.colour]));
+        return clusterAnchors(panel, clusters.ofPoint, clusters.names.length).map(({ cluster, row }) => {
+          const text = clusterLabel(cluster, clusters.names);
+          return { row, text, colour: colourOf.get(text) ?? "#fff" };
+        });
+      }),
+    [panels, clusters, categories],
+  );
 
   const [readyMs, setReadyMs] = useState<number | null>(null);
   const isReady = view.status === "ready";
@@ -85,6 +103,7 @@ export function ExplorerPanels({
           onSelect={(rows) => onSelect(pointsOfRows(panel, rows))}
           onOpen={(row) => onOpen(panel.pointIndex[row] ?? 0)}
           onFirstDraw={() => onFirstDraw(panel.projectionId)}
+          labels={labels[i] ?? NO_LABELS}
           describePoint={(row) => {
             const point = points[panel.pointIndex[row] ?? -1];
             return point ? <PointSummary point={point} /> : null;

@@ -4,7 +4,14 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { SimilarImages } from "~/app/_components/similar-images";
-import { colourPoints, describeColourBy, labelKeys, parseColourBy } from "~/lib/viz/colour-by";
+import { clusterKeywords, clusterText } from "~/lib/viz/cluster-keywords";
+import {
+  colourPoints,
+  defaultColourBy,
+  describeColourBy,
+  labelKeys,
+  parseColourBy,
+} from "~/lib/viz/colour-by";
 import { decodeIndexRanges, encodeIndexRanges } from "~/lib/viz/index-ranges";
 import { pointClusters } from "~/lib/viz/panels";
 import { rowsWithCode } from "~/lib/viz/patches";
@@ -88,7 +95,8 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
     [view.selectionField, selectedImages, state.patchSelection, view.points.length],
   );
 
-  const colourBy = parseColourBy(state.colourBy);
+  const colourByText = state.colourBy === "" ? defaultColourBy(pointList) : state.colourBy;
+  const colourBy = parseColourBy(colourByText);
   const clusterCount = colourBy.kind === "cluster" ? colourBy.k : 0;
   const clusterPanel = view.panels[view.referenceIndex];
   const clusters = useMemo(
@@ -98,9 +106,24 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
         : undefined,
     [clusterCount, clusterPanel, view.points.length, state.seed],
   );
+  // Each cluster named by the words that set its images' model captions apart (pooled mode: one image a point).
+  const clusterNames = useMemo(
+    () =>
+      clusters === undefined || view.selectionField !== "selection"
+        ? undefined
+        : clusterKeywords(pointList.map(clusterText), clusters, clusterCount),
+    [clusters, view.selectionField, pointList, clusterCount],
+  );
   const categories = useMemo(
-    () => colourPoints(view.points, parseColourBy(state.colourBy), clusters),
-    [view.points, state.colourBy, clusters],
+    () => colourPoints(view.points, parseColourBy(colourByText), clusters, clusterNames),
+    [view.points, colourByText, clusters, clusterNames],
+  );
+  const namedClusters = useMemo(
+    () =>
+      clusters !== undefined && clusterNames !== undefined
+        ? { ofPoint: clusters, names: clusterNames }
+        : null,
+    [clusters, clusterNames],
   );
 
   const keys = useMemo(() => labelKeys(pointList), [pointList]);
@@ -198,7 +221,7 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
         />
         <LayoutControls value={state} isReadOnly={isReadOnly} onChange={onStateChange} />
         <ColourControls
-          colourBy={state.colourBy}
+          colourBy={colourByText}
           labelKeys={keys}
           prompts={sources.data.prompts}
           onChange={(next) => onStateChange({ colourBy: next })}
@@ -250,6 +273,7 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
           tool={tool}
           onSelect={select}
           onOpen={(index) => open(view.points[index]?.imageId ?? "")}
+          clusters={namedClusters}
         />
       )}
 

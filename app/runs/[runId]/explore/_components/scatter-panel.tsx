@@ -1,6 +1,6 @@
 "use client";
 
-import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from "react";
+import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useRef, useState } from "react";
 import { arrowDirection, centralPoint, nextPoint } from "~/lib/viz/point-navigation";
 import { BoxBrush } from "./box-brush";
 import type { Rendering, ScatterEvents, ScatterProps, ScatterRenderer } from "./scatter-renderer";
@@ -14,6 +14,14 @@ interface ScatterPanelProps extends ScatterProps {
   onFirstDraw: ScatterEvents["onFirstDraw"];
   /** What to show while the pointer is over point `index` (thumbnail and caption). */
   describePoint: (index: number) => ReactNode;
+  /** Names drawn on the panel at a point each (cluster names at their clusters' central points). */
+  labels: readonly PanelLabel[];
+}
+
+export interface PanelLabel {
+  row: number;
+  text: string;
+  colour: string;
 }
 
 /** One small multiple: a WebGL scatter plot with its title, projection quality, hover card and box tool. */
@@ -22,6 +30,13 @@ export function ScatterPanel(props: ScatterPanelProps) {
   const plotRef = useRef<ScatterRenderer | null>(null);
   const [hover, setHover] = useState<{ index: number; x: number; y: number } | null>(null);
   const [size, setSize] = useState(0);
+  // Canvas positions of the labels' points, recomputed whenever the camera moves or points are redrawn.
+  const [labelPositions, setLabelPositions] = useState<([number, number] | undefined)[]>([]);
+  const labelsRef = useRef(props.labels);
+  const placeLabels = useCallback(() => {
+    const plot = plotRef.current;
+    setLabelPositions(plot === null ? [] : labelsRef.current.map((label) => plot.screenPosition(label.row)));
+  }, []);
   // The latest callbacks, read by the renderer's event handlers without re-creating the renderer.
   const eventsRef = useRef(props);
   eventsRef.current = props;
@@ -35,6 +50,7 @@ export function ScatterPanel(props: ScatterPanelProps) {
       onOpen: (index) => eventsRef.current.onOpen(index),
       onFirstDraw: () => eventsRef.current.onFirstDraw(),
       onHover: setHover,
+      onView: placeLabels,
     });
     plotRef.current = plot;
     const observer = new ResizeObserver(([entry]) => setSize(entry?.contentRect.width ?? 0));
@@ -44,7 +60,12 @@ export function ScatterPanel(props: ScatterPanelProps) {
       plotRef.current = null;
       plot.destroy();
     };
-  }, [renderer]);
+  }, [renderer, placeLabels]);
+  const { labels } = props;
+  useEffect(() => {
+    labelsRef.current = labels;
+    placeLabels();
+  }, [labels, placeLabels]);
 
   const { coords, codes, colours, selected, tool } = props;
   useEffect(() => {
@@ -113,6 +134,20 @@ export function ScatterPanel(props: ScatterPanelProps) {
           aria-label={`${props.title}: ${codes.length} points, ${selected.length} selected`}
           role="img"
         />
+        {labels.map((label, i) => {
+          const at = labelPositions[i];
+          if (at === undefined) return null;
+          return (
+            <span
+              key={`${label.row}:${label.text}`}
+              data-testid="cluster-label"
+              className="pointer-events-none absolute max-w-40 -translate-x-1/2 -translate-y-1/2 truncate rounded bg-surface/80 px-1 text-xs"
+              style={{ left: at[0], top: at[1], color: label.colour }}
+            >
+              {label.text}
+            </span>
+          );
+        })}
         {tool === "box" ? <BoxBrush size={size} onBox={(rect) => plotRef.current?.selectBox(rect)} /> : null}
         {hover !== null ? (
           <div

@@ -33,6 +33,8 @@ export interface ScatterEvents {
   onOpen: (index: number) => void;
   /** The first frame with points is on screen. */
   onFirstDraw: () => void;
+  /** The camera moved (pan, zoom) or new points were drawn: overlays anchored to points move with them. */
+  onView: () => void;
 }
 
 // Unselected points keep a quarter of their opacity while something is selected: context stays visible.
@@ -99,6 +101,12 @@ export class ScatterRenderer {
       this.events.onHover({ index, x, y });
     });
     this.plot.subscribe("pointOut", () => this.events.onHover(null));
+    this.plot.subscribe("view", () => this.events.onView());
+  }
+
+  /** Where point `index` is on the canvas (CSS px), or undefined before it is drawn. */
+  screenPosition(index: number): [number, number] | undefined {
+    return this.plot.getScreenPosition(index);
   }
 
   /** A lasso or box ends in a selection; a plain click on a point opens it and keeps the current selection. */
@@ -123,8 +131,15 @@ export class ScatterRenderer {
     const isNewData = previous?.coords !== next.coords || previous?.codes !== next.codes;
     const settings: Parameters<typeof this.plot.set>[0] = {};
     if (previous?.tool !== next.tool) settings.mouseMode = next.tool === "lasso" ? "lasso" : "panZoom";
+    // With colours per category, regl-scatterplot indexes the selected and hovered colours by category too: they
+    // need one entry per category (a single colour leaves selected points in their category colour).
     if (previous?.colours !== next.colours)
-      Object.assign(settings, { pointColor: next.colours, colorBy: "valueA" });
+      Object.assign(settings, {
+        pointColor: next.colours,
+        pointColorActive: next.colours.map(() => SELECTED_COLOUR),
+        pointColorHover: next.colours.map(() => SELECTED_COLOUR),
+        colorBy: "valueA",
+      });
     // The same size as exported figures' points, so the screen and the figure read alike.
     if (isNewData)
       Object.assign(settings, { pointSize: 2 * pointRadius(n), pointOutlineWidth: n > DENSE_POINTS ? 1 : 2 });
@@ -144,7 +159,9 @@ export class ScatterRenderer {
       { x, y, valueA: Float32Array.from(next.codes) },
       { zDataType: "categorical", select: next.selected, transition: false },
     );
-    if (!this.hasDrawn && !this.isDestroyed) {
+    if (this.isDestroyed) return;
+    this.events.onView();
+    if (!this.hasDrawn) {
       this.hasDrawn = true;
       this.events.onFirstDraw();
     }
