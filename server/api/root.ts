@@ -1,4 +1,6 @@
 import { analysisRouter } from "./routers/analysis";
+import { auditRouter } from "./routers/audit";
+import { authRouter } from "./routers/auth";
 import { catalogRouter } from "./routers/catalog";
 import { datasetsRouter } from "./routers/datasets";
 import { imageViewRouter } from "./routers/image-view";
@@ -6,6 +8,7 @@ import { runsRouter } from "./routers/runs";
 import { searchRouter } from "./routers/search";
 import { shareRouter } from "./routers/share";
 import { systemRouter } from "./routers/system";
+import { usersRouter } from "./routers/users";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 /** The browser-facing API; routers only map names to services. */
@@ -18,6 +21,9 @@ export const appRouter = createTRPCRouter({
   share: shareRouter,
   imageView: imageViewRouter,
   search: searchRouter,
+  auth: authRouter,
+  users: usersRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -114,15 +114,23 @@ export function shareOrViewerProcedure<Schema extends z.ZodType>(
   input: Schema,
   claimOf: (input: z.output<Schema>) => ShareClaim,
 ) {
-  return publicProcedure.input(input).use(async ({ ctx, input: parsed, next }) => {
-    // A visitor whose links have all been revoked or expired is just signed out.
-    if (ctx.access.kind === "share" && ctx.access.grants.length > 0) {
-      const claim = claimOf(parsed as z.output<Schema>);
-      if (!(await isShareClaimCovered({ db: ctx.db, grants: ctx.access.grants, claim })))
-        throw new TRPCError({ code: "FORBIDDEN", message: "This share link does not show that." });
+  return publicProcedure
+    .use(({ ctx, next }) => {
+      // Before the input is read: without an account or an open link (all revoked or expired), 401.
+      if (!isOpenShare(ctx.access)) refuseUnless(ctx.access, "viewer");
       return next();
-    }
-    refuseUnless(ctx.access, "viewer");
-    return next();
-  });
+    })
+    .input(input)
+    .use(async ({ ctx, input: parsed, next }) => {
+      if (isOpenShare(ctx.access)) {
+        const claim = claimOf(parsed as z.output<Schema>);
+        if (!(await isShareClaimCovered({ db: ctx.db, grants: ctx.access.grants, claim })))
+          throw new TRPCError({ code: "FORBIDDEN", message: "This share link does not show that." });
+      }
+      return next();
+    });
+}
+
+function isOpenShare(access: Access): access is Extract<Access, { kind: "share" }> {
+  return access.kind === "share" && access.grants.length > 0;
 }

@@ -29,6 +29,8 @@ export type Access =
 /** The access-control dependencies the composition root builds (server/composition-root.ts). */
 export interface AuthDeps {
   isEnabled: boolean;
+  /** The OpenID Connect provider's name on the sign-in page, when one is configured. */
+  oidcName: string | null;
   /** The better-auth instance, built on first use (it reads or creates the cookie secret). */
   auth: () => Auth;
 }

@@ -15,6 +15,7 @@ import { admin, genericOAuth } from "better-auth/plugins";
 import { createAccessControl } from "better-auth/plugins/access";
 import { defaultStatements } from "better-auth/plugins/admin/access";
 import type { Db } from "~/server/store/db";
+import type { Role } from "./roles";
 import { requestOrigin } from "./same-origin";
 
 /** Where better-auth's endpoints are mounted (app/api/auth/[...all]/route.ts). */
@@ -27,13 +28,17 @@ export const AUTH_BASE_PATH = "/api/auth";
 export const SIGN_IN_WINDOW_S = 60;
 export const SIGN_IN_MAX_ATTEMPTS = 10;
 
-// Administrators may do everything the admin plugin offers except acting as another user: impersonation would
-// let the audit log name the wrong person.
+// The admin plugin's account endpoints follow the same roles: administrators may do everything it offers except
+// acting as another user (impersonation would let the audit log name the wrong person); members and viewers none.
 const accessControl = createAccessControl(defaultStatements);
-const adminRole = accessControl.newRole({
-  user: defaultStatements.user.filter((action) => !action.startsWith("impersonate")),
-  session: [...defaultStatements.session],
-});
+const pluginRoles = {
+  admin: accessControl.newRole({
+    user: defaultStatements.user.filter((action) => !action.startsWith("impersonate")),
+    session: [...defaultStatements.session],
+  }),
+  member: accessControl.newRole({ user: [], session: [] }),
+  viewer: accessControl.newRole({ user: [], session: [] }),
+} satisfies Record<Role, unknown>;
 
 export interface AuthOptions {
   db: Db;
@@ -74,7 +79,7 @@ export function createAuth(options: AuthOptions) {
     },
     telemetry: { enabled: false },
     plugins: [
-      admin({ defaultRole: "viewer", adminRoles: ["admin"], ac: accessControl, roles: { admin: adminRole } }),
+      admin({ defaultRole: "viewer", adminRoles: ["admin"], ac: accessControl, roles: pluginRoles }),
       ...(options.oidc === null
         ? []
         : [

@@ -3,6 +3,7 @@ import { AppError } from "~/server/app-error";
 import type { AppDeps } from "~/server/composition-root";
 import { formatMegabytes } from "~/server/services/datasets/build-dataset";
 import { createDatasetFromFiles } from "~/server/services/datasets/create-dataset-from-files";
+import type { ImportReport } from "~/server/services/datasets/dataset-types";
 import { type ReceivedUpload, receiveUpload } from "~/server/services/datasets/receive-upload";
 import { errorResponse, jsonError } from "../../_http/error-response";
 
@@ -17,7 +18,10 @@ const NDJSON = "application/x-ndjson";
  */
 export async function handleDatasetUpload(
   request: Request,
-  options: Pick<AppDeps, "db" | "dataDir" | "limits">,
+  options: Pick<AppDeps, "db" | "dataDir" | "limits"> & {
+    /** Called with the report once the dataset is stored (the audit log). */
+    onImported?: (report: ImportReport) => Promise<void>;
+  },
 ): Promise<Response> {
   const maxBytes = options.limits.maxUploadBytes;
   const overLimitMessage = `The upload is too large: the limit is ${formatMegabytes(maxBytes)} MB (MAX_UPLOAD_BYTES). Split it into several uploads, or put the files in an import folder on the server and import that.`;
@@ -55,7 +59,7 @@ export async function handleDatasetUpload(
         throw new AppError("BAD_INPUT", 'Give the dataset a name (form field "name").');
       if (upload.files.length === 0)
         throw new AppError("BAD_INPUT", 'Choose some files to upload (form field "files").');
-      return await createDatasetFromFiles({
+      const report = await createDatasetFromFiles({
         db: options.db,
         dataDir: options.dataDir,
         name: upload.name,
@@ -65,6 +69,8 @@ export async function handleDatasetUpload(
         maxInputPixels: options.limits.maxImagePixels,
         onProgress,
       });
+      await options.onImported?.(report);
+      return report;
     } finally {
       await upload.discard();
     }

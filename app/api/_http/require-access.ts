@@ -1,0 +1,36 @@
+import { type Access, canActAs, resolveAccess } from "~/server/auth/access";
+import type { Role } from "~/server/auth/roles";
+import { isSameOriginRequest } from "~/server/auth/same-origin";
+import { getAppDeps } from "~/server/composition-root";
+import { isShareClaimCovered, type ShareClaim } from "~/server/services/share/share-access";
+import { jsonError } from "./error-response";
+
+/**
+ * The role check of a plain route handler, the same as the tRPC builders' (server/api/trpc.ts): the access the
+ * request's cookies prove, or the answer to send instead — 403 for a state-changing request from another site
+ * (CSRF), 401 without an account, 403 for a role below `role`. With `shareClaim`, a visitor holding an open share
+ * link that covers the claim is let through as well (reads only).
+ */
+/** 403 for a state-changing request another site's page made (CSRF), else null. */
+export function refuseCrossSite(request: Request): Response | null {
+  if (request.method === "GET" || request.method === "HEAD" || isSameOriginRequest(request)) return null;
+  return jsonError(403, "This request came from another site; open the dashboard itself to do this.");
+}
+
+export async function requireAccess(
+  request: Request,
+  role: Role,
+  options: { shareClaim?: ShareClaim } = {},
+): Promise<Access | Response> {
+  const crossSite = refuseCrossSite(request);
+  if (crossSite !== null) return crossSite;
+  const { auth, db } = getAppDeps();
+  const access = await resolveAccess({ deps: auth, db, headers: request.headers });
+  if (canActAs(access, role)) return access;
+  if (access.kind === "share" && access.grants.length > 0 && options.shareClaim !== undefined) {
+    if (await isShareClaimCovered({ db, grants: access.grants, claim: options.shareClaim })) return access;
+    return jsonError(403, "This share link does not show that.");
+  }
+  if (access.kind !== "user") return jsonError(401, "Sign in to use this dashboard.");
+  return jsonError(403, `Your role (${access.user.role}) cannot do this; it needs ${role}.`);
+}
