@@ -9,10 +9,12 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
+import { createDb } from "~/server/store/db";
 import { launchChromium } from "../tests/helpers/browser";
 import { dashboardEnv, startDashboard } from "../tests/helpers/dashboard-stack";
 import { ROOT } from "../tests/helpers/processes";
-import { routeSyntheticRun, SYNTHETIC_RUN_ID } from "../tests/helpers/synthetic-explorer-route";
+import { createSyntheticAnalysisRun } from "../tests/helpers/synthetic-analysis-run";
+import { routeSyntheticRun } from "../tests/helpers/synthetic-explorer-route";
 import { median } from "./median";
 
 const RESULTS = path.join(ROOT, "bench", "results", "explorer-render.json");
@@ -74,7 +76,18 @@ async function canvas2dDrawMs(page: Page, points: number, size: number): Promise
 
 async function main(): Promise<void> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), "bench-explorer-"));
-  const stack = await startDashboard(await dashboardEnv(work));
+  const env = await dashboardEnv(work);
+  const stack = await startDashboard(env);
+  // The explorer page needs a real run (an unknown one is a 404); its analysis data is the synthetic points.
+  const db = createDb(`file:${path.join(env.DATA_DIR ?? "", "lens.db")}`);
+  const { runId } = await createSyntheticAnalysisRun({
+    db,
+    name: "bench explorer",
+    images: 1,
+    clusters: 1,
+    sources: [{ name: "synthetic", dim: 4, kind: "noise" }],
+  });
+  await db.$disconnect();
   const browser = await launchChromium();
   const rows = [];
   try {
@@ -84,7 +97,7 @@ async function main(): Promise<void> {
       for (let r = 0; r < REPEATS; r++) {
         const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
         await routeSyntheticRun(page, points);
-        visits.push(await explorerVisit(page, `${stack.baseUrl}/runs/${SYNTHETIC_RUN_ID}/explore`));
+        visits.push(await explorerVisit(page, `${stack.baseUrl}/runs/${runId}/explore`));
         const size = await page
           .locator('[data-testid="projection-panel"] canvas')
           .first()

@@ -243,6 +243,7 @@ describe("datasets in the browser", () => {
     const page = await browser.newPage();
     for (const address of [
       "/runs/no-such-run",
+      "/runs/no-such-run/explore",
       `/runs/${demoRunId}/images/no-such-image`,
       "/datasets/no-such-dataset",
     ]) {

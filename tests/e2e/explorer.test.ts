@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../helpers/browser";
 import { dashboardEnv, encodeWithCli, startDashboard } from "../helpers/dashboard-stack";
 import { ROOT, type RunningProcess, waitUntil } from "../helpers/processes";
-import { routeSyntheticRun, SYNTHETIC_POINTS, SYNTHETIC_RUN_ID } from "../helpers/synthetic-explorer-route";
+import { routeSyntheticRun, SYNTHETIC_POINTS } from "../helpers/synthetic-explorer-route";
 
 const ARTIFACTS = path.join(ROOT, "tests", "e2e", "artifacts");
 const DEMO = path.join(ROOT, "demo", "florence-vl-mini-scenes");
@@ -387,7 +387,8 @@ describe("projection explorer at scale", () => {
   }, async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await routeSyntheticRun(page);
-    const times = await openExplorer(page, `${baseUrl}/runs/${SYNTHETIC_RUN_ID}/explore`);
+    // A real run's page (an unknown run is a 404), its analysis data replaced by the synthetic points.
+    const times = await openExplorer(page, `${baseUrl}/runs/${runId}/explore`);
     timings.synthetic200kFirstRenderMs = times.firstRenderMs;
     timings.synthetic200kDrawMs = times.drawMs;
     expect(await page.getByTestId("projection-panel").first().getAttribute("data-points")).toBe(

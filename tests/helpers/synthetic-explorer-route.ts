@@ -3,10 +3,10 @@ import { createPrng } from "~/lib/analysis/prng";
 
 /**
  * A synthetic run for the explorer's scale test and benchmark, served by intercepting the browser's tRPC
- * requests: 200,000 points (or any number) in eight Gaussian blobs on one panel. The real server answers everything else (and errors for this
- * run), so the page, bundles and rendering path are the production ones; only the data is made up.
+ * requests: 200,000 points (or any number) in eight Gaussian blobs on one panel, shown on the explorer page of
+ * any real run (an unknown run's page is a 404). The real server answers everything else, so the page, bundles
+ * and rendering path are the production ones; only the data is made up.
  */
-export const SYNTHETIC_RUN_ID = "synthetic-200k";
 export const SYNTHETIC_POINTS = 200_000;
 const BLOBS = 8;
 const SOURCE = "synthetic";

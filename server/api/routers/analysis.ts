@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { getAlignment } from "~/server/services/analysis/get-alignment";
 import { cancelAnalysisJob, getJob } from "~/server/services/analysis/get-job";
+import { getPca3d } from "~/server/services/analysis/get-pca-3d";
 import { getPatchProjection, getProjections } from "~/server/services/analysis/get-projections";
 import { listAnalysisPoints } from "~/server/services/analysis/list-analysis-points";
 import { listAnalysisSources } from "~/server/services/analysis/list-analysis-sources";
@@ -26,6 +27,10 @@ export const analysisRouter = createTRPCRouter({
   /** Per image of the run: metadata, caption, labels and answers, for hover and colour-by. */
   points: shareOrViewerProcedure(runId, (input) => ({ runId: input.runId })).query(({ ctx, input }) =>
     listAnalysisPoints({ db: ctx.db, runId: input.runId }),
+  ),
+  /** The 3D view's layout of one source: its pooled vectors' first three principal components. */
+  pca3d: shareOrViewerProcedure(runId.extend({ source }), (input) => ({ runId: input.runId })).query(
+    ({ ctx, input }) => getPca3d({ db: ctx.db, ...input }),
   ),
   /** Pooled layouts of several sources: ready (aligned panels) when cached, else a job to wait for. */
   requestProjections: memberProcedure

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { inferenceTextFeatures } from "~/server/services/analysis/text-features";
 import { findSimilarImages } from "~/server/services/search/find-similar-images";
 import { searchByText } from "~/server/services/search/search-by-text";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, shareOrViewerProcedure, viewerProcedure } from "../trpc";
 
 const id = z.string().min(1).max(100);
 const source = z.string().min(1).max(200);
@@ -13,11 +13,12 @@ const MAX_TEXT_K = 1000;
 
 export const searchRouter = createTRPCRouter({
   /** The image itself, then its k nearest images of the run by cosine on one source's pooled features. */
-  similarImages: publicProcedure
-    .input(z.object({ runId: id, imageId: id, source, k: z.number().int().min(1).max(MAX_K).default(12) }))
-    .query(({ ctx, input }) => findSimilarImages({ db: ctx.db, ...input })),
+  similarImages: shareOrViewerProcedure(
+    z.object({ runId: id, imageId: id, source, k: z.number().int().min(1).max(MAX_K).default(12) }),
+    (input) => ({ runId: input.runId }),
+  ).query(({ ctx, input }) => findSimilarImages({ db: ctx.db, ...input })),
   /** Images ranked against a phrase through the run's alignment probe P (or why that is not possible yet). */
-  byText: publicProcedure
+  byText: viewerProcedure
     .input(
       z.object({
         runId: id,

@@ -28,6 +28,7 @@ import { Legend } from "./legend";
 import { ModePicker } from "./mode-picker";
 import { PanelPicker } from "./panel-picker";
 import { PatchImages } from "./patch-images";
+import { Projection3d } from "./projection-3d";
 import type { Tool } from "./scatter-renderer";
 import { SelectionGallery } from "./selection-gallery";
 import { SharePanel } from "./share-panel";
@@ -135,6 +136,7 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
   );
   const open = useCallback((imageId: string) => onStateChange({ image: imageId }), [onStateChange]);
   const [similarSource, setSimilarSource] = useState("");
+  const [is3dShown, setIs3dShown] = useState(false);
   /** Images (search answers) become the image selection, shown in every panel like a lasso's. */
   const selectImages = useCallback(
     (imageIds: readonly string[]) =>
@@ -275,6 +277,31 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
           onOpen={(index) => open(view.points[index]?.imageId ?? "")}
           clusters={namedClusters}
         />
+      )}
+
+      {isPatches || available.length === 0 ? null : (
+        <div className="space-y-2">
+          <button
+            type="button"
+            data-testid="show-3d"
+            aria-expanded={is3dShown}
+            onClick={() => setIs3dShown((shown) => !shown)}
+            className="rounded border border-line px-3 py-1 text-sm hover:border-accent"
+          >
+            {is3dShown ? "Hide the 3D view" : `3D view of ${reference}`}
+          </button>
+          {is3dShown ? (
+            <Projection3d
+              runId={runId}
+              source={reference}
+              points={pointList}
+              indexOfImage={indexOfImage}
+              categories={categories}
+              selected={selectedImages}
+              onSelect={select}
+            />
+          ) : null}
+        </div>
       )}
 
       <Legend
