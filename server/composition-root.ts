@@ -23,6 +23,8 @@ const BATCH_TIMEOUT_MS = 10 * 60_000;
 /** The inference server, through clients that give up after different times. */
 export interface InferenceClients {
   url: string;
+  /** INFERENCE_TOKEN, for clients made elsewhere (the CLI's own inference server). */
+  token: string | undefined;
   /** Answers quickly or not at all (health, model checks). */
   client: InferenceClient;
   /** Waits for one image's model work (live questions, attention maps). */
@@ -57,7 +59,8 @@ export interface AppDeps {
 /** Builds every dependency from a configuration; `db` may be handed in (tests, or a process that has one). */
 export function createAppDeps(config: Env, options: { db?: Db } = {}): AppDeps {
   const db = options.db ?? createDb(config.DATABASE_URL);
-  const inference = (timeoutMs: number) => createInferenceClient({ url: config.INFERENCE_URL, timeoutMs });
+  const inference = (timeoutMs: number) =>
+    createInferenceClient({ url: config.INFERENCE_URL, timeoutMs, token: config.INFERENCE_TOKEN });
   return {
     databaseUrl: config.DATABASE_URL,
     dataDir: config.dataDir,
@@ -67,6 +70,7 @@ export function createAppDeps(config: Env, options: { db?: Db } = {}): AppDeps {
     queue: new EmbeddedJobQueue(db),
     inference: {
       url: config.INFERENCE_URL,
+      token: config.INFERENCE_TOKEN,
       client: inference(config.INFERENCE_HEALTH_TIMEOUT_MS),
       slowClient: inference(LIVE_QUESTION_TIMEOUT_MS),
       batchClient: inference(BATCH_TIMEOUT_MS),
@@ -86,6 +90,7 @@ function createAuthDeps(config: Env, db: Db): AuthDeps {
   let auth: ReturnType<typeof createAuth> | undefined;
   return {
     isEnabled: config.isAuthEnabled,
+    oidcName: config.oidc?.name ?? null,
     auth: () => {
       auth ??= createAuth({
         db,

@@ -27,6 +27,12 @@ const schema = z.object({
    * folder's only exported dtype. A dtype the folder was not exported in fails the model load, naming it.
    */
   MODEL_DTYPE: z.enum(["fp32", "fp16"]).optional(),
+  /**
+   * The language model's weight variant (fvl.json llm.variants) the inference server serves; default: MODEL_DTYPE's,
+   * except fp16 on the CPU provider, which serves the int8 (else int4) variant: ONNX Runtime's CPU provider widens
+   * fp16 weights to fp32 copies. A variant the folder lacks fails the model load, naming the ones it has.
+   */
+  LLM_VARIANT: z.enum(["fp32", "fp16", "int8", "int4"]).optional(),
   /** ONNX Runtime execution provider; `cuda` needs `npm ci --onnxruntime-node-install=cuda12`. */
   EXECUTION_PROVIDER: z.enum(["cpu", "cuda", "webgpu"]).default("cpu"),
   /** Decompression-bomb guard: images with more pixels are refused before they are decoded. */

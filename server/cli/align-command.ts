@@ -23,7 +23,12 @@ export async function alignCommand(argv: string[], usage: string): Promise<void>
   const { db, queue } = deps;
   const runId = await findRunId({ db, idOrName: positionals[0] });
   const run = await db.run.findUniqueOrThrow({ where: { id: runId } });
-  const inference = await ensureInference({ url: deps.inference.url, modelDir: run.modelDir, root: ROOT });
+  const inference = await ensureInference({
+    url: deps.inference.url,
+    modelDir: run.modelDir,
+    root: ROOT,
+    token: deps.inference.token,
+  });
   try {
     const { jobId } = await requestAlignment({
       db,

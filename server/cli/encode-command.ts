@@ -45,6 +45,7 @@ export async function encodeCommand(argv: string[], usage: string): Promise<void
     url: deps.inference.url,
     modelDir: path.resolve(values.model),
     root: ROOT,
+    token: deps.inference.token,
   });
   try {
     // Re-running with the name of an unfinished run completes that run instead of starting over.

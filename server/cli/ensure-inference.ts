@@ -23,9 +23,12 @@ export async function ensureInference(options: {
   url: string;
   modelDir: string;
   root: string;
+  /** INFERENCE_TOKEN: sent to the configured server, and required by the one started here (it inherits it). */
+  token: string | undefined;
 }): Promise<InferenceConnection> {
-  const existing = createInferenceClient({ url: options.url, timeoutMs: ENCODE_TIMEOUT_MS });
-  const health = await createInferenceClient({ url: options.url, timeoutMs: 1_500 })
+  const { token } = options;
+  const existing = createInferenceClient({ url: options.url, timeoutMs: ENCODE_TIMEOUT_MS, token });
+  const health = await createInferenceClient({ url: options.url, timeoutMs: 1_500, token })
     .health.query()
     .catch(() => null);
   if (
@@ -51,8 +54,8 @@ export async function ensureInference(options: {
     },
   );
   const url = `http://127.0.0.1:${port}`;
-  const client = createInferenceClient({ url, timeoutMs: ENCODE_TIMEOUT_MS });
-  const probe = createInferenceClient({ url, timeoutMs: 1_500 });
+  const client = createInferenceClient({ url, timeoutMs: ENCODE_TIMEOUT_MS, token });
+  const probe = createInferenceClient({ url, timeoutMs: 1_500, token });
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     const state = await probe.health.query().catch(() => null);

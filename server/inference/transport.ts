@@ -26,3 +26,11 @@ for (const name of Object.keys(TYPED_ARRAYS) as TypedArrayName[]) {
     name,
   );
 }
+
+/**
+ * The shared secret between the inference server and its clients (INFERENCE_TOKEN): clients send it as a bearer
+ * token on every request; the server answers 401 to any request without it (server/inference/http-server.ts).
+ */
+export function inferenceAuthHeaders(token: string | undefined): Record<string, string> {
+  return token === undefined ? {} : { authorization: `Bearer ${token}` };
+}

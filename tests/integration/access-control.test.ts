@@ -144,7 +144,7 @@ beforeAll(async () => {
   const api = await import("~/server/api/trpc");
   procedures = Object.entries(root.appRouter._def.procedures).map(([name, procedure]) => [
     name,
-    (procedure as { _def: { type: "query" | "mutation" | "subscription" } })._def.type,
+    (procedure as unknown as { _def: { type: "query" | "mutation" | "subscription" } })._def.type,
   ]);
   createCallerWith = async (headers) => root.createCaller(await api.createApiContext({ headers }));
   trpc = (await import("~/app/api/trpc/[trpc]/route")).POST;
