@@ -6,8 +6,9 @@
  * (tokens(N) - 1) / (time(N new tokens) - time(1 new token)). Medians over repeats, then over rounds.
  * Writes bench/results/answer.json.
  *
- * `npm run bench:answer -- --model <folder> [--variant fp16|int8]` measures an exported folder instead (e.g. a
- * full-size Florence-VL export): the engine alone, with the cache, into bench/results/answer-<folder name>.json.
+ * `npm run bench:answer -- --model <folder> [--variant fp16|int8|int4]` measures an exported folder instead (e.g. a
+ * full-size Florence-VL export): the engine alone, with the cache, one run without warm-up, into
+ * bench/results/answer-<folder name>.json (and stdout); `--variant` defaults to what the engine picks.
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
@@ -49,8 +50,12 @@ async function python(args: string[]): Promise<string> {
   return stdout;
 }
 
-async function medianSeconds(work: () => Promise<unknown>, repeats = REPEATS): Promise<number> {
-  await work(); // warm-up: allocator growth and first-run kernels are not steady state
+async function medianSeconds(
+  work: () => Promise<unknown>,
+  repeats = REPEATS,
+  isWarmedUp = true,
+): Promise<number> {
+  if (isWarmedUp) await work(); // warm-up: allocator growth and first-run kernels are not steady state
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const started = performance.now();
@@ -65,12 +70,19 @@ async function engineRound(
   visual: Tensor<Float32Array>,
   useCache: boolean,
   repeats = REPEATS,
+  isWarmedUp = true,
 ) {
   const answer = (maxNewTokens: number) =>
     answerQuestion(model, visual, QUESTION, { grid: [24, 24], hasPooledToken: true, maxNewTokens, useCache });
-  const one = await medianSeconds(() => answer(1), repeats);
-  const many = await medianSeconds(() => answer(MAX_NEW_TOKENS), repeats);
-  const tokens = (await answer(MAX_NEW_TOKENS)).tokenIds.length;
+  const one = await medianSeconds(() => answer(1), repeats, isWarmedUp);
+  let tokens = 0;
+  const many = await medianSeconds(
+    async () => {
+      tokens = (await answer(MAX_NEW_TOKENS)).tokenIds.length;
+    },
+    repeats,
+    isWarmedUp,
+  );
   return { seconds_1: one, seconds_n: many, tokens };
 }
 
@@ -105,17 +117,21 @@ async function benchFolder(modelDir: string, variant: string | undefined): Promi
   const started = performance.now();
   const model = await loadModel(modelDir, { session: SESSION, languageModelVariant: variant });
   const loadSeconds = (performance.now() - started) / 1000;
+  const loadRssMb = process.memoryUsage().rss / 2 ** 20;
   const visual = await visualTokens(model);
-  // Full-size prompts take a minute on a CPU: one measured run after the warm-up.
-  const round = await engineRound(model, visual, true, 1);
+  // Full-size prompts take a minute on a CPU: one measured run each, no warm-up.
+  const round = await engineRound(model, visual, true, 1, false);
   const result = {
     benchmark: "answer decoding of an exported folder, engine with its KV cache, CPU",
     model_dir: modelDir,
-    variant: variant ?? model.dtype,
+    variant: variant ?? model.languageModel?.variant,
     threads: THREADS,
     load_average_1m: os.loadavg()[0],
     load_seconds: loadSeconds,
+    load_rss_mb: loadRssMb,
     rss_mb: process.memoryUsage().rss / 2 ** 20,
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    prompt_tokens: promptTokens(model, visual),
     prompt_seconds: round.seconds_1,
     decode_tokens_per_s: decodeRate(round),
     round,
@@ -125,6 +141,11 @@ async function benchFolder(modelDir: string, variant: string | undefined): Promi
   await fs.mkdir(path.dirname(file), { recursive: true });
   await fs.writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
+}
+
+function promptTokens(model: LoadedModel, visual: Tensor<Float32Array>): number {
+  const { before, after } = chatPromptIds(model, QUESTION);
+  return before.length + (visual.dims.at(-2) ?? 0) + after.length;
 }
 
 function decodeRate(round: { seconds_1: number; seconds_n: number; tokens: number }): number {
@@ -156,7 +177,6 @@ async function main(): Promise<void> {
       visualFile,
       Buffer.from(visual.data.buffer, visual.data.byteOffset, visual.data.byteLength),
     );
-    const { before, after } = chatPromptIds(model, QUESTION);
 
     const engine = { with_cache: [] as number[], without_cache: [] as number[] };
     const rounds: unknown[] = [];
@@ -199,7 +219,7 @@ async function main(): Promise<void> {
           manifest?.llm?.[k],
         ]),
       ),
-      prompt_tokens: before.length + (visual.dims.at(-2) ?? 0) + after.length,
+      prompt_tokens: promptTokens(model, visual),
       max_new_tokens: MAX_NEW_TOKENS,
       threads: THREADS,
       // Other work on a shared machine slows both runtimes unevenly: the load says how quiet the run was.

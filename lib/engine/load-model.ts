@@ -5,7 +5,7 @@ import path from "node:path";
 import type { z } from "zod";
 import { ModelFolderError } from "./errors";
 import { type FvlManifest, fvlManifestSchema } from "./manifest";
-import { OrtGraph, type SessionSettings, type ValueInfo } from "./ort-graph";
+import { type ExecutionProvider, OrtGraph, type SessionSettings, type ValueInfo } from "./ort-graph";
 import type { PreprocessConfig } from "./preprocess";
 import { TextTokenizer } from "./text-tokenizer";
 
@@ -49,7 +49,10 @@ export interface LoadModelOptions {
   session: SessionSettings;
   /** Which weight variant to open (`_fp16` files); defaults to fp32, or the folder's only exported dtype. */
   dtype?: ModelDtype;
-  /** The language model's weight variant (fvl.json llm.variants: fp32, fp16, int8); defaults to `dtype`'s. */
+  /**
+   * The language model's weight variant (fvl.json llm.variants: fp32, fp16, int8, int4); defaults to `dtype`'s,
+   * except fp16 on the CPU provider (see `languageModelFiles`).
+   */
   languageModelVariant?: string;
 }
 
@@ -80,6 +83,8 @@ export interface LanguageModelParts {
   decoder: OrtGraph;
   /** The language model's tokenizer (Florence-2's own for the bundled model, the LLM's for real checkpoints). */
   tokenizer: TextTokenizer;
+  /** The weight variant opened (fvl.json llm.variants key, or the main graphs' dtype). */
+  variant: string;
 }
 
 export interface LoadedModel {
@@ -173,11 +178,17 @@ export async function loadModel(dir: string, options: LoadModelOptions): Promise
     const llmFiles =
       manifest?.llm === undefined
         ? null
-        : languageModelFiles(manifest.llm, options.languageModelVariant, dtype ?? "fp32");
+        : languageModelFiles(
+            manifest.llm,
+            options.languageModelVariant,
+            dtype ?? "fp32",
+            options.session.executionProvider,
+          );
     const languageModel =
       manifest?.llm === undefined || llmFiles === null
         ? null
         : {
+            variant: llmFiles.variant,
             embedTokens: await open(llmFiles.embed, STOCK_CONTRACT.embedTokens),
             decoder: await open(llmFiles.decoder, {
               inputs: { inputs_embeds: F32_3D, attention_mask: I64_2D },
@@ -221,23 +232,35 @@ export async function loadModel(dir: string, options: LoadModelOptions): Promise
   }
 }
 
-/** The language model's graphs: the requested variant, else the model dtype's variant, else the main graphs. */
+/**
+ * The language model's graphs: the requested variant, else the model dtype's variant, else the main graphs. On the
+ * CPU provider an fp16 language model gives way to its int8 (else int4) variant: ONNX Runtime's CPU provider has
+ * no fp16 matrix product on x86 and widens fp16 weights to fp32 copies as it loads them (a full-size Phi-3.5-mini
+ * passed 16 GB), while MatMulNBits runs the quantized weights as they are stored.
+ */
 function languageModelFiles(
   llm: NonNullable<FvlManifest["llm"]>,
   requested: string | undefined,
   dtype: ModelDtype,
-): { decoder: string; embed: string } {
+  provider: ExecutionProvider,
+): { decoder: string; embed: string; variant: string } {
   const variants = llm.variants ?? {};
-  const chosen = variants[requested ?? dtype];
-  if (chosen !== undefined) return chosen;
   if (requested !== undefined) {
-    throw new ModelFolderError(
-      "missing-file",
-      "fvl.json",
-      `a language-model variant ${requested} (llm.variants has ${Object.keys(variants).join(", ") || "none"})`,
-    );
+    const chosen = variants[requested];
+    if (chosen === undefined)
+      throw new ModelFolderError(
+        "missing-file",
+        "fvl.json",
+        `a language-model variant ${requested} (llm.variants has ${Object.keys(variants).join(", ") || "none"})`,
+      );
+    return { decoder: chosen.decoder, embed: chosen.embed, variant: requested };
   }
-  return { decoder: llm.decoder, embed: llm.embed };
+  const preferred = provider === "cpu" && dtype === "fp16" ? ["int8", "int4", dtype] : [dtype];
+  for (const name of preferred) {
+    const chosen = variants[name];
+    if (chosen !== undefined) return { decoder: chosen.decoder, embed: chosen.embed, variant: name };
+  }
+  return { decoder: llm.decoder, embed: llm.embed, variant: llm.dtype ?? dtype };
 }
 
 /** Resolves `file` inside `root`, refusing paths that escape it (a manifest is data, not trusted code). */

@@ -84,8 +84,15 @@ export const fvlManifestSchema = z.looseObject({
       /** The language model's own tokenizer when it differs from Florence-2's tokenizer.json. */
       tokenizer: z.string().optional(),
       tokenizer_config: z.string().optional(),
-      /** Weight variants by name (fp32, fp16, int8), each with its graphs, size and measured quality change. */
-      variants: z.record(z.string(), z.looseObject({ decoder: z.string(), embed: z.string() })).optional(),
+      /** The weights of `embed` / `decoder` (fp32, fp16). */
+      dtype: z.string().optional(),
+      /** Weight variants by name (fp32, fp16, int8, int4), each with its graphs, size and measured quality change. */
+      variants: z
+        .record(
+          z.string(),
+          z.looseObject({ decoder: z.string(), embed: z.string(), weight_bytes: z.number().optional() }),
+        )
+        .optional(),
     })
     .optional(),
   florence2: z.object({

@@ -2,6 +2,7 @@
 import "#server-only";
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
+import path from "node:path";
 import {
   answerQuestion,
   answerTask,
@@ -37,8 +38,18 @@ export type ModelLoadState =
       fingerprint: string;
       graphCount: number;
       info: ServedModel;
+      memory: ModelMemory;
     }
   | { state: "failed"; detail: string };
+
+/** The weights the served model's sessions hold (health adds the process's resident memory). */
+export interface ModelMemory {
+  /** Each opened graph with its external data, in bytes on disk (ONNX Runtime maps or reads them whole). */
+  graphs: { file: string; bytes: number }[];
+  weightBytes: number;
+  /** The language model's weight variant (fvl.json llm.variants: fp32, fp16, int8, int4); null without one. */
+  languageModelVariant: string | null;
+}
 
 export interface ImageInput {
   name: string;
@@ -93,6 +104,8 @@ export class EngineHost {
     readonly maxInputPixels: number,
     /** The weight variant to serve (the folder's `_fp16` files); the folder's default when unset. */
     readonly dtype?: ModelDtype,
+    /** The language model's weight variant; the engine's choice for `dtype` and the provider when unset. */
+    readonly languageModelVariant?: string,
   ) {}
 
   get loadState(): ModelLoadState {
@@ -111,6 +124,9 @@ export class EngineHost {
       const model = await loadModel(this.modelDir, {
         session: this.settings,
         ...(this.dtype === undefined ? {} : { dtype: this.dtype }),
+        ...(this.languageModelVariant === undefined
+          ? {}
+          : { languageModelVariant: this.languageModelVariant }),
       });
       this.model = model;
       const graphCount = 4 + (model.languageModel === null ? 0 : 3);
@@ -121,6 +137,7 @@ export class EngineHost {
         fingerprint: model.fingerprint,
         graphCount,
         info: { name, sourceFormat, dtype, dtypes, breadthMode, padToSquare },
+        memory: await modelMemory(model),
       };
     } catch (error) {
       this.status = { state: "failed", detail: error instanceof Error ? error.message : String(error) };
@@ -278,6 +295,33 @@ export class ModelNotReadyError extends Error {
   constructor(state: ModelLoadState) {
     super(`The model is not ready (${state.state}${"detail" in state ? `: ${state.detail}` : ""}).`);
   }
+}
+
+async function modelMemory(model: LoadedModel): Promise<ModelMemory> {
+  const { languageModel } = model;
+  const opened = [model.vision, model.embedTokens, model.encoder, model.decoder, model.projector];
+  if (languageModel !== null) opened.push(languageModel.embedTokens, languageModel.decoder);
+  const graphs = await Promise.all(
+    opened
+      .flatMap((graph) => (graph === null ? [] : [graph.file]))
+      .map(async (file) => {
+        const sizes = await Promise.all(
+          // External data sits beside its graph as <graph>.onnx_data (ours and onnx-community's exports).
+          [file, `${file}_data`].map((name) =>
+            fs.stat(path.join(model.dir, name)).then(
+              (stat) => stat.size,
+              () => 0,
+            ),
+          ),
+        );
+        return { file, bytes: sizes.reduce((sum, size) => sum + size, 0) };
+      }),
+  );
+  return {
+    graphs,
+    weightBytes: graphs.reduce((sum, graph) => sum + graph.bytes, 0),
+    languageModelVariant: languageModel?.variant ?? null,
+  };
 }
 
 async function sequential<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {

@@ -1,17 +1,21 @@
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
 import { isProviderInstalled } from "~/lib/engine";
-import { env } from "~/server/env";
+import { env, isLoopbackHost } from "~/server/env";
 import { EngineHost } from "./engine-host";
+import { createInferenceHttpServer } from "./http-server";
 import { createInferenceRouter } from "./router";
 
 /**
  * The inference server process. ONNX Runtime's `run()` blocks its thread, so model work lives here and never on
  * the Next.js request thread; the web server reaches it over tRPC at INFERENCE_URL.
  */
-// A batch of 64 images of a few MB each, base64-encoded, with room to spare.
-const INFERENCE_MAX_BODY_BYTES = 512 * 1024 * 1024;
-
 async function main(): Promise<void> {
+  if (!isLoopbackHost(env.INFERENCE_HOST) && env.INFERENCE_TOKEN === undefined) {
+    console.error(
+      `[inference] INFERENCE_HOST=${env.INFERENCE_HOST} accepts connections from the network: set INFERENCE_TOKEN ` +
+        "(the same secret on the web server and workers) so that only they may use this server.",
+    );
+    process.exit(2);
+  }
   const provider = env.EXECUTION_PROVIDER;
   if (!isProviderInstalled(provider)) {
     console.error(
@@ -31,10 +35,7 @@ async function main(): Promise<void> {
     env.MAX_IMAGE_PIXELS,
     env.MODEL_DTYPE,
   );
-  const server = createHTTPServer({
-    router: createInferenceRouter(host),
-    maxBodySize: INFERENCE_MAX_BODY_BYTES,
-  });
+  const server = createInferenceHttpServer({ router: createInferenceRouter(host), token: env.INFERENCE_TOKEN });
   server.listen(env.INFERENCE_PORT, env.INFERENCE_HOST);
   console.log(`[inference] listening on http://${env.INFERENCE_HOST}:${env.INFERENCE_PORT} (${provider})`);
 

@@ -60,6 +60,8 @@ export function createInferenceRouter(host: EngineHost) {
       isProviderInstalled: isProviderInstalled(host.settings.executionProvider),
       ortVersion: ORT_VERSION,
       model: host.loadState,
+      /** The whole process's resident memory: sessions, their widened weights, caches. */
+      rssBytes: process.memoryUsage().rss,
     })),
     /** Depth, breadth and fused features of a batch of images, with task answers and language-model answers. */
     encode: publicProcedure
