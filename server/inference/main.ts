@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     },
     env.MAX_IMAGE_PIXELS,
     env.MODEL_DTYPE,
+    env.LLM_VARIANT,
   );
   const server = createInferenceHttpServer({ router: createInferenceRouter(host), token: env.INFERENCE_TOKEN });
   server.listen(env.INFERENCE_PORT, env.INFERENCE_HOST);
