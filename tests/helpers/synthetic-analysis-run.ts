@@ -6,10 +6,9 @@ import { fp32ToFp16 } from "~/lib/tensor";
 import { LocalFeatureStore } from "~/server/features/feature-store";
 import { ensureDataDir } from "~/server/store/data-dir";
 import { createDb, type Db } from "~/server/store/db";
-import { applyMigrations } from "~/server/store/migrate";
-import { ROOT } from "./processes";
+import { createMigratedDatabase } from "./test-database";
 
-/** A migrated SQLite database in a fresh temporary DATA_DIR. */
+/** A migrated database (SQLite, or PostgreSQL with TEST_POSTGRES_URL) with a fresh temporary DATA_DIR. */
 export async function createTestDatabase(prefix: string): Promise<{
   dataDir: string;
   db: Db;
@@ -18,14 +17,14 @@ export async function createTestDatabase(prefix: string): Promise<{
   const work = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
   const dataDir = path.join(work, "data");
   await ensureDataDir(dataDir);
-  const url = `file:${path.join(dataDir, "lens.db")}`;
-  await applyMigrations({ databaseUrl: url, cwd: ROOT });
-  const db = createDb(url);
+  const database = await createMigratedDatabase(dataDir);
+  const db = createDb(database.url);
   return {
     dataDir,
     db,
     cleanup: async () => {
       await db.$disconnect();
+      await database.drop();
       await fs.rm(work, { recursive: true, force: true });
     },
   };

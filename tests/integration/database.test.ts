@@ -5,37 +5,41 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listDatasets } from "~/server/services/catalog/list-datasets";
 import { listRuns } from "~/server/services/catalog/list-runs";
 import { ensureDataDir } from "~/server/store/data-dir";
+import { databaseProvider } from "~/server/store/database-provider";
 import { createDb, type Db } from "~/server/store/db";
 import { applyMigrations } from "~/server/store/migrate";
 import { ROOT } from "../helpers/processes";
+import { createMigratedDatabase, TEST_POSTGRES_URL, type TestDatabase } from "../helpers/test-database";
 
 let dir: string;
 let db: Db;
+let database: TestDatabase;
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), "lens-db-"));
   await ensureDataDir(dir);
-  const url = `file:${path.join(dir, "lens.db")}`;
-  await applyMigrations({ databaseUrl: url, cwd: ROOT });
-  db = createDb(url);
+  database = await createMigratedDatabase(dir);
+  db = createDb(database.url);
 });
 
 afterAll(async () => {
   await db.$disconnect();
+  await database?.drop();
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-describe("fresh SQLite database", () => {
+describe(`fresh ${TEST_POSTGRES_URL === undefined ? "SQLite" : "PostgreSQL"} database`, () => {
   it("is created by the migrations with its data folders", async () => {
-    const stat = await fs.stat(path.join(dir, "lens.db"));
-    expect(stat.size).toBeGreaterThan(0);
+    expect(await db.dataset.count()).toBe(0);
+    if (databaseProvider(database.url) === "sqlite")
+      expect((await fs.stat(path.join(dir, "lens.db"))).size).toBeGreaterThan(0);
     for (const sub of ["images", "thumbnails", "features", "exports", "imports"]) {
       expect((await fs.stat(path.join(dir, sub))).isDirectory()).toBe(true);
     }
   });
 
   it("applies migrations idempotently", async () => {
-    const report = await applyMigrations({ databaseUrl: `file:${path.join(dir, "lens.db")}`, cwd: ROOT });
+    const report = await applyMigrations({ databaseUrl: database.url, cwd: ROOT });
     expect(report).toMatch(/No pending migrations/);
   });
 

@@ -13,12 +13,12 @@ import { deleteRun, describeRunDeletion } from "~/server/services/runs/delete-ru
 import { createRunWithJob, markRunEnded, markRunStarted } from "~/server/services/runs/run-status";
 import { ensureDataDir } from "~/server/store/data-dir";
 import { createDb, type Db } from "~/server/store/db";
-import { applyMigrations } from "~/server/store/migrate";
-import { ROOT } from "../helpers/processes";
+import { createMigratedDatabase, type TestDatabase } from "../helpers/test-database";
 
 let dir: string;
 let dataDir: string;
 let db: Db;
+let database: TestDatabase;
 let queue: EmbeddedJobQueue;
 let features: LocalFeatureStore;
 
@@ -26,15 +26,15 @@ beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), "lens-delete-"));
   dataDir = path.join(dir, "data");
   await ensureDataDir(dataDir);
-  const url = `file:${path.join(dataDir, "lens.db")}`;
-  await applyMigrations({ databaseUrl: url, cwd: ROOT });
-  db = createDb(url);
+  database = await createMigratedDatabase(dataDir);
+  db = createDb(database.url);
   queue = new EmbeddedJobQueue(db);
   features = new LocalFeatureStore(dataDir);
 });
 
 afterAll(async () => {
   await db.$disconnect();
+  await database?.drop();
   await fs.rm(dir, { recursive: true, force: true });
 });
 

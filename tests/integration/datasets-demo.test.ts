@@ -6,24 +6,25 @@ import { DEMO_DATASET_NAME, ensureDemoDataset } from "~/server/services/datasets
 import { listDatasetItems } from "~/server/services/datasets/list-dataset-items";
 import { ensureDataDir } from "~/server/store/data-dir";
 import { createDb, type Db } from "~/server/store/db";
-import { applyMigrations } from "~/server/store/migrate";
 import { ROOT } from "../helpers/processes";
+import { createMigratedDatabase, type TestDatabase } from "../helpers/test-database";
 
 const DEMO_DIR = path.join(ROOT, "demo", "florence-vl-mini-scenes");
 
 let dir: string;
 let db: Db;
+let database: TestDatabase;
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), "lens-demo-"));
   await ensureDataDir(dir);
-  const url = `file:${path.join(dir, "lens.db")}`;
-  await applyMigrations({ databaseUrl: url, cwd: ROOT });
-  db = createDb(url);
+  database = await createMigratedDatabase(dir);
+  db = createDb(database.url);
 });
 
 afterAll(async () => {
   await db.$disconnect();
+  await database?.drop();
   await fs.rm(dir, { recursive: true, force: true });
 });
 

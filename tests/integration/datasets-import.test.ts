@@ -11,25 +11,25 @@ import { listDatasetItems } from "~/server/services/datasets/list-dataset-items"
 import { readStoredFile, storeFile } from "~/server/store/content-store";
 import { ensureDataDir } from "~/server/store/data-dir";
 import { createDb, type Db } from "~/server/store/db";
-import { applyMigrations } from "~/server/store/migrate";
 import { pngHeaderOnly } from "../helpers/png-bytes";
-import { ROOT } from "../helpers/processes";
+import { createMigratedDatabase, type TestDatabase } from "../helpers/test-database";
 
 let dir: string;
 let dataDir: string;
 let db: Db;
+let database: TestDatabase;
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), "lens-datasets-"));
   dataDir = path.join(dir, "data");
   await ensureDataDir(dataDir);
-  const url = `file:${path.join(dataDir, "lens.db")}`;
-  await applyMigrations({ databaseUrl: url, cwd: ROOT });
-  db = createDb(url);
+  database = await createMigratedDatabase(dataDir);
+  db = createDb(database.url);
 });
 
 afterAll(async () => {
   await db.$disconnect();
+  await database?.drop();
   await fs.rm(dir, { recursive: true, force: true });
 });
 

@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ImportReport } from "~/server/services/datasets/dataset-types";
 import { ensureDataDir } from "~/server/store/data-dir";
 import type { Db } from "~/server/store/db";
-import { applyMigrations } from "~/server/store/migrate";
-import { ROOT } from "../helpers/processes";
+import { createMigratedDatabase, type TestDatabase } from "../helpers/test-database";
 
 const LIMIT = 1024 * 1024; // MAX_UPLOAD_BYTES for this file: 1 MB
 const URL_BASE = "http://127.0.0.1/api";
@@ -24,14 +23,15 @@ const savedEnv = {
   MAX_UPLOAD_BYTES: process.env.MAX_UPLOAD_BYTES,
 };
 let dir: string;
+let database: TestDatabase;
 let POST: Handler;
 let GET: ImageGet;
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), "lens-upload-"));
   await ensureDataDir(dir);
-  const url = `file:${path.join(dir, "lens.db")}`;
-  await applyMigrations({ databaseUrl: url, cwd: ROOT });
+  database = await createMigratedDatabase(dir);
+  const { url } = database;
   // The route handlers read the validated env at import: configure it, then load them fresh.
   process.env.DATA_DIR = dir;
   process.env.DATABASE_URL = url;
@@ -45,6 +45,7 @@ afterAll(async () => {
   const holder = globalThis as { lensDb?: Db };
   await holder.lensDb?.$disconnect();
   delete holder.lensDb;
+  await database?.drop();
   for (const [key, value] of Object.entries(savedEnv)) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;

@@ -12,6 +12,7 @@ import { MINI_MODEL_DIR } from "../helpers/mini-model-paths";
 import { pngHeaderOnly } from "../helpers/png-bytes";
 import { ROOT, waitUntil } from "../helpers/processes";
 import { writeSceneImages } from "../helpers/scene-images";
+import { createMigratedDatabase, type TestDatabase } from "../helpers/test-database";
 
 const run = promisify(execFile);
 const FVL = path.join(ROOT, "bin", "fvl.mjs");
@@ -19,6 +20,7 @@ const FVL = path.join(ROOT, "bin", "fvl.mjs");
 let work: string;
 let env: NodeJS.ProcessEnv;
 let db: Db;
+let database: TestDatabase;
 
 beforeAll(async () => {
   work = await fs.mkdtemp(path.join(os.tmpdir(), "lens-runs-"));
@@ -32,10 +34,13 @@ beforeAll(async () => {
     ORT_INTRA_OP_THREADS: "1",
   };
   await fs.mkdir(env.DATA_DIR as string, { recursive: true });
+  database = await createMigratedDatabase(env.DATA_DIR as string);
+  env.DATABASE_URL = database.url;
 });
 
 afterAll(async () => {
   await db?.$disconnect();
+  await database?.drop();
   await fs.rm(work, { recursive: true, force: true });
 });
 
@@ -44,7 +49,7 @@ function fvl(args: string[]) {
 }
 
 function openDb(): Db {
-  db ??= createDb(`file:${path.join(env.DATA_DIR as string, "lens.db")}`);
+  db ??= createDb(database.url);
   return db;
 }
 

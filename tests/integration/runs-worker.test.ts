@@ -10,13 +10,14 @@ import { createRun } from "~/server/services/runs/create-run";
 import { getRunProgress } from "~/server/services/runs/get-run";
 import { ensureDataDir } from "~/server/store/data-dir";
 import { createDb, type Db } from "~/server/store/db";
-import { applyMigrations } from "~/server/store/migrate";
 import { MINI_MODEL_DIR } from "../helpers/mini-model-paths";
-import { getFreePort, ROOT, type RunningProcess, startBin, waitUntil } from "../helpers/processes";
+import { getFreePort, type RunningProcess, startBin, waitUntil } from "../helpers/processes";
 import { writeSceneImages } from "../helpers/scene-images";
+import { createMigratedDatabase, type TestDatabase } from "../helpers/test-database";
 
 let work: string;
 let db: Db;
+let database: TestDatabase;
 let inference: RunningProcess;
 let worker: RunningProcess;
 let client: ReturnType<typeof createInferenceClient>;
@@ -25,12 +26,12 @@ beforeAll(async () => {
   work = await fs.mkdtemp(path.join(os.tmpdir(), "lens-worker-"));
   const dataDir = path.join(work, "data");
   await ensureDataDir(dataDir);
-  const url = `file:${path.join(dataDir, "lens.db")}`;
-  await applyMigrations({ databaseUrl: url, cwd: ROOT });
-  db = createDb(url);
+  database = await createMigratedDatabase(dataDir);
+  db = createDb(database.url);
   const port = await getFreePort();
   const env = {
     DATA_DIR: dataDir,
+    DATABASE_URL: database.url,
     INFERENCE_PORT: String(port),
     MODEL_DIR: MINI_MODEL_DIR,
     ORT_INTRA_OP_THREADS: "1",
@@ -50,6 +51,7 @@ afterAll(async () => {
   await worker?.stop();
   await inference?.stop();
   await db?.$disconnect();
+  await database?.drop();
   await fs.rm(work, { recursive: true, force: true });
 });
 
