@@ -7,8 +7,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { countUsers } from "~/server/auth/users";
 import { getAppDeps } from "~/server/composition-root";
 import { env } from "~/server/env";
+import { hashClearShareTokens } from "~/server/services/share/hash-clear-tokens";
 import { ensureDataDir } from "~/server/store/data-dir";
 import { applyMigrations } from "~/server/store/migrate";
 import { ensureDemoRun } from "./demo-run";
@@ -40,6 +42,9 @@ async function main(mode: "start" | "dev"): Promise<void> {
   await ensureDataDir(deps.dataDir);
   console.log(`[launch] data in ${deps.dataDir}`);
   await applyMigrations({ databaseUrl: deps.databaseUrl, cwd: root });
+  const hashed = await hashClearShareTokens({ db: deps.db });
+  if (hashed > 0) console.log(`[launch] stored ${hashed} older share link token(s) as hashes`);
+  await announceAccessControl(deps);
   if (mode === "start" && !existsSync(path.join(root, ".next", "BUILD_ID"))) {
     console.log("[launch] no production build yet: running `next build` once");
     const build = spawn(bin("next"), ["build"], { stdio: "inherit" });
@@ -58,6 +63,22 @@ async function main(mode: "start" | "dev"): Promise<void> {
   process.once("SIGTERM", () => shutdown(0));
   await ensureDemoRun({ deps, root, log: (line) => console.log(`[launch] ${line}`) });
   console.log(`[launch] ready: http://${env.HOST}:${env.PORT}`);
+}
+
+/** Says whether accounts are required, and how to make the first administrator when there is none. */
+async function announceAccessControl(deps: ReturnType<typeof getAppDeps>): Promise<void> {
+  if (!deps.auth.isEnabled) {
+    console.log(`[launch] access control off (HOST=${env.HOST} is this computer only; AUTH=${env.AUTH})`);
+    return;
+  }
+  console.log(
+    `[launch] access control on (AUTH=${env.AUTH}, HOST=${env.HOST}): sign in at ${env.publicUrl}/sign-in`,
+  );
+  if ((await countUsers({ db: deps.db })) === 0)
+    console.log(
+      "[launch] no accounts yet: create the first administrator with\n" +
+        "[launch]   npx fvl users create-admin --email you@your-lab.org   (it asks for the password)",
+    );
 }
 
 const mode = process.argv[2];

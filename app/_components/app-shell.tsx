@@ -1,8 +1,9 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { AccountStatus } from "./account-status";
 import { InferenceStatus } from "./inference-status";
 
-/** Header with the product name and the live inference-server status, then the page. */
+/** Header with the product name, the live inference-server status and the access-control mode, then the page. */
 export function AppShell({ children }: { children: ReactNode }) {
   return (
     <div className="flex min-h-screen flex-col">
@@ -15,7 +16,10 @@ export function AppShell({ children }: { children: ReactNode }) {
             Datasets &amp; runs
           </Link>
         </nav>
-        <InferenceStatus />
+        <div className="flex items-center gap-4">
+          <InferenceStatus />
+          <AccountStatus />
+        </div>
       </header>
       <main className="mx-auto w-full max-w-6xl flex-1 px-6 py-8">{children}</main>
     </div>

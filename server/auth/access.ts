@@ -2,8 +2,8 @@ import "#server-only";
 import { resolveShareGrants, type ShareGrant } from "~/server/services/share/share-access";
 import type { Db } from "~/server/store/db";
 import type { Auth } from "./auth";
+import { shareTokensOf } from "./cookies";
 import { hasRole, type Role } from "./roles";
-import { shareTokensOf } from "./share-cookie";
 
 /** A signed-in account as the server sees it on a request. */
 export interface SignedInUser {

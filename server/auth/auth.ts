@@ -15,6 +15,7 @@ import { admin, genericOAuth } from "better-auth/plugins";
 import { createAccessControl } from "better-auth/plugins/access";
 import { defaultStatements } from "better-auth/plugins/admin/access";
 import type { Db } from "~/server/store/db";
+import { AUTH_COOKIE_PREFIX } from "./cookies";
 import type { Role } from "./roles";
 import { requestOrigin } from "./same-origin";
 
@@ -73,7 +74,7 @@ export function createAuth(options: AuthOptions) {
       customRules: { "/sign-in/email": { window: SIGN_IN_WINDOW_S, max: SIGN_IN_MAX_ATTEMPTS } },
     },
     advanced: {
-      cookiePrefix: "fvl",
+      cookiePrefix: AUTH_COOKIE_PREFIX,
       useSecureCookies: publicOrigin.startsWith("https:"),
       defaultCookieAttributes: { httpOnly: true, sameSite: "lax" },
     },

@@ -1,3 +1,6 @@
+/** Session cookies are `fvl.session_token` (`__Secure-fvl.…` on https), set by better-auth (server/auth/auth.ts). */
+export const AUTH_COOKIE_PREFIX = "fvl";
+
 /**
  * The cookie that carries the share links a browser without an account opened (set by proxy.ts when it opens
  * /s/<token>): the shared page's data requests and image loads then prove the link on every request, with no

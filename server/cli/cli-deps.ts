@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { type AppDeps, getAppDeps } from "~/server/composition-root";
 import type { WorkerDeps } from "~/server/jobs/run-worker";
+import { hashClearShareTokens } from "~/server/services/share/hash-clear-tokens";
 import { ensureDataDir } from "~/server/store/data-dir";
 import { applyMigrations } from "~/server/store/migrate";
 import type { InferenceConnection } from "./ensure-inference";
@@ -15,6 +16,7 @@ export async function prepare(): Promise<AppDeps> {
   const deps = getAppDeps();
   await ensureDataDir(deps.dataDir);
   await applyMigrations({ databaseUrl: deps.databaseUrl, cwd: ROOT });
+  await hashClearShareTokens({ db: deps.db });
   return deps;
 }
 

@@ -4,6 +4,7 @@
  *   fvl runs [<run name or id>]
  *   fvl align <run name or id> [--batch-size N] [--seed S] [--steps K]
  *   fvl export <run name or id> --format safetensors|npy|csv --out DIR
+ *   fvl users list | create-admin --email EMAIL | create --email EMAIL --role ROLE
  */
 import { parseArgs } from "node:util";
 import { AppError } from "~/server/app-error";
@@ -15,13 +16,15 @@ import { prepare } from "./cli-deps";
 import { encodeCommand } from "./encode-command";
 import { MODEL_USAGE, modelCommand } from "./model-command";
 import { runsCommand } from "./runs-command";
+import { USERS_USAGE, usersCommand } from "./users-command";
 
 const USAGE = `usage:
   fvl encode <folder|manifest> [--model DIR] [--prompt TEXT ...] [--question TEXT ...] [--name NAME] [--stages] [--fp32] [--batch-size N]
   fvl runs [<run name or id>]
   fvl align <run name or id> [--batch-size N] [--seed S] [--steps K]
   fvl export <run name or id> --format safetensors|npy|csv --out DIR
-${MODEL_USAGE}`;
+${MODEL_USAGE}
+${USERS_USAGE}`;
 
 async function exportCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -54,6 +57,7 @@ async function main(): Promise<void> {
   else if (command === "export") await exportCommand(rest);
   else if (command === "align") await alignCommand(rest, USAGE);
   else if (command === "model") await modelCommand(rest);
+  else if (command === "users") await usersCommand(rest);
   else {
     console.error(USAGE);
     process.exitCode = 2;
@@ -65,4 +69,7 @@ main()
     console.error(`fvl: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
   })
-  .finally(() => getAppDeps().db.$disconnect());
+  .finally(async () => {
+    await getAppDeps().queue.close();
+    await getAppDeps().db.$disconnect();
+  });
