@@ -9,6 +9,7 @@ import { createAuth } from "~/server/auth/auth";
 import { readOrCreateAuthSecret } from "~/server/auth/auth-secret";
 import { type Env, env } from "~/server/env";
 import { type FeatureStore, LocalFeatureStore } from "~/server/features/feature-store";
+import { BullMqJobQueue } from "~/server/jobs/bullmq-job-queue";
 import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import type { JobQueue } from "~/server/jobs/job-queue";
 import type { ImportLimits } from "~/server/services/datasets/dataset-types";
@@ -67,7 +68,14 @@ export function createAppDeps(config: Env, options: { db?: Db } = {}): AppDeps {
     modelDir: config.modelDir,
     db,
     features: new LocalFeatureStore(config.dataDir),
-    queue: new EmbeddedJobQueue(db),
+    queue:
+      config.QUEUE === "bullmq"
+        ? new BullMqJobQueue(db, {
+            redisUrl: config.REDIS_URL,
+            prefix: config.REDIS_PREFIX,
+            lockMs: config.JOB_STALE_AFTER_MS,
+          })
+        : new EmbeddedJobQueue(db),
     inference: {
       url: config.INFERENCE_URL,
       token: config.INFERENCE_TOKEN,

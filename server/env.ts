@@ -11,6 +11,12 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default("data"),
   /** Prisma connection string; defaults to `file:<DATA_DIR>/lens.db`. */
   DATABASE_URL: z.string().min(1).optional(),
+  /** The job queue: `embedded` (the database's Job table) or `bullmq` (deliveries through BullMQ on Redis; scale-out). */
+  QUEUE: z.enum(["embedded", "bullmq"]).default("embedded"),
+  /** The Redis server of `QUEUE=bullmq`. */
+  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  /** Prefix of the queue's Redis keys, so several deployments (or test runs) can share one Redis server. */
+  REDIS_PREFIX: z.string().min(1).default("lens"),
   /** Where the browser-facing Next.js server listens. */
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),

@@ -55,12 +55,7 @@ export class EmbeddedJobQueue implements JobQueue {
     staleAfterMs: number;
     jobId?: string;
   }): Promise<ClaimedJob | null> {
-    const staleBefore = new Date(Date.now() - options.staleAfterMs);
-    const claimable = {
-      kind: { in: [...options.kinds] },
-      ...(options.jobId ? { id: options.jobId } : {}),
-      OR: [{ status: "queued" }, { status: "running", heartbeatAt: { lt: staleBefore } }],
-    };
+    const claimable = claimableWhere(options);
     const candidate = await this.db.job.findFirst({ where: claimable, orderBy: { createdAt: "asc" } });
     if (candidate === null) return null;
     // The conditional update is the lock: of two workers racing for one job, only one changes a row.
@@ -70,6 +65,23 @@ export class EmbeddedJobQueue implements JobQueue {
     });
     if (count !== 1) return null;
     return { id: candidate.id, kind: kindOf(candidate.kind), payload: candidate.payload };
+  }
+
+  /** Jobs a worker could claim now, oldest first (what the BullMQ queue's relay posts to Redis). */
+  async listClaimable(options: {
+    kinds: readonly JobKind[];
+    staleAfterMs: number;
+  }): Promise<{ id: string; kind: JobKind }[]> {
+    const jobs = await this.db.job.findMany({
+      where: claimableWhere(options),
+      orderBy: { createdAt: "asc" },
+      select: { id: true, kind: true },
+    });
+    return jobs.map((job) => ({ id: job.id, kind: kindOf(job.kind) }));
+  }
+
+  async close(): Promise<void> {
+    // The database client is the composition root's to close.
   }
 
   async heartbeat(
@@ -144,6 +156,16 @@ export class EmbeddedJobQueue implements JobQueue {
       data: { ...data, lockedBy: null, cancelRequested: false },
     });
   }
+}
+
+/** Queued, or running with a heartbeat older than `staleAfterMs` (its worker died). */
+function claimableWhere(options: { kinds: readonly JobKind[]; staleAfterMs: number; jobId?: string }) {
+  const staleBefore = new Date(Date.now() - options.staleAfterMs);
+  return {
+    kind: { in: [...options.kinds] },
+    ...(options.jobId ? { id: options.jobId } : {}),
+    OR: [{ status: "queued" }, { status: "running", heartbeatAt: { lt: staleBefore } }],
+  };
 }
 
 function kindOf(kind: string): JobKind {

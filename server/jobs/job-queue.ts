@@ -42,7 +42,8 @@ export interface EnqueueOptions {
 /**
  * The one way to jobs: queued, claimed by one worker at a time, kept alive by heartbeats. A job whose worker stopped
  * heartbeating (killed, crashed) is claimable again, which is how runs resume. The embedded implementation is the
- * Job table (embedded-job-queue.ts); a scale-out one (BullMQ on Redis) implements the same interface.
+ * Job table (embedded-job-queue.ts); the scale-out one delivers jobs through BullMQ on Redis and keeps them in the same
+ * table (bullmq-job-queue.ts). tests/integration/job-queue.test.ts holds both to this contract.
  */
 export interface JobQueue {
   enqueue<K extends JobKind>(kind: K, payload: JobPayload<K>, options?: EnqueueOptions): Promise<string>;
@@ -73,4 +74,6 @@ export interface JobQueue {
    * many went. CONFLICT when one is still queued or running: cancel it first.
    */
   removeRunJobs(runId: string): Promise<number>;
+  /** Closes the queue's own connections (Redis); the database client is not the queue's. */
+  close(): Promise<void>;
 }

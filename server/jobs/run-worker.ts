@@ -44,21 +44,29 @@ function runKind<K extends JobKind>(
   return runJobLifecycle(deps, job, kind, handlers[kind]);
 }
 
-/** The background worker loop: claim, process, repeat; polls when the queue is empty, until `signal` aborts. */
+/**
+ * The background worker loop: claim, process, repeat; polls when the queue is empty, until `signal` aborts. A lost
+ * database or Redis connection (a server restart) fails only the current step: the loop waits and goes on, and a job
+ * it could not finish is taken over once its heartbeat is stale.
+ */
 export async function runWorker(
   deps: WorkerDeps,
-  options: { pollMs: number; signal: AbortSignal },
+  options: { pollMs: number; signal: AbortSignal; onError?: (error: unknown) => void },
 ): Promise<void> {
   while (!options.signal.aborted) {
-    const job = await deps.queue.claim({
-      workerId: deps.workerId,
-      kinds: WORKER_JOB_KINDS,
-      staleAfterMs: deps.staleAfterMs,
-    });
-    if (job === null) {
-      await new Promise((resolve) => setTimeout(resolve, options.pollMs));
-      continue;
+    try {
+      const job = await deps.queue.claim({
+        workerId: deps.workerId,
+        kinds: WORKER_JOB_KINDS,
+        staleAfterMs: deps.staleAfterMs,
+      });
+      if (job !== null) {
+        await processJob(deps, job);
+        continue;
+      }
+    } catch (error) {
+      options.onError?.(error);
     }
-    await processJob(deps, job);
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs));
   }
 }

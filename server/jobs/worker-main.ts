@@ -27,8 +27,13 @@ async function main(): Promise<void> {
       workerId,
       staleAfterMs: deps.limits.jobStaleAfterMs,
     },
-    { pollMs: POLL_MS, signal: controller.signal },
+    {
+      pollMs: POLL_MS,
+      signal: controller.signal,
+      onError: (error) => console.error(`[worker] ${error instanceof Error ? error.message : String(error)}`),
+    },
   );
+  await deps.queue.close();
   await deps.db.$disconnect();
 }
 

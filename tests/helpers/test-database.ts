@@ -74,6 +74,3 @@ async function onServer(work: (client: pg.Client) => Promise<unknown>): Promise<
     await client.end();
   }
 }
-
-/** A Redis server for the BullMQ queue's tests (CI's second pass); without it they are left out. */
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL;

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
+import type { JobQueue } from "~/server/jobs/job-queue";
 import { importFolder } from "~/server/services/datasets/import-folder";
 import { createInferenceClient } from "~/server/services/inference-client";
 import { cancelRun, resumeRun } from "~/server/services/runs/control-run";
@@ -14,10 +14,13 @@ import { MINI_MODEL_DIR } from "../helpers/mini-model-paths";
 import { getFreePort, type RunningProcess, startBin, waitUntil } from "../helpers/processes";
 import { writeSceneImages } from "../helpers/scene-images";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/test-database";
+import { freshQueuePrefix, openTestQueue, testQueueEnv } from "../helpers/test-queue";
 
 let work: string;
 let db: Db;
 let database: TestDatabase;
+let queue: JobQueue;
+const prefix = freshQueuePrefix();
 let inference: RunningProcess;
 let worker: RunningProcess;
 let client: ReturnType<typeof createInferenceClient>;
@@ -28,10 +31,12 @@ beforeAll(async () => {
   await ensureDataDir(dataDir);
   database = await createMigratedDatabase(dataDir);
   db = createDb(database.url);
+  queue = openTestQueue(db, { prefix });
   const port = await getFreePort();
   const env = {
     DATA_DIR: dataDir,
     DATABASE_URL: database.url,
+    ...testQueueEnv(prefix),
     INFERENCE_PORT: String(port),
     MODEL_DIR: MINI_MODEL_DIR,
     ORT_INTRA_OP_THREADS: "1",
@@ -50,6 +55,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await inference?.stop();
+  await queue?.close();
   await db?.$disconnect();
   await database?.drop();
   await fs.rm(work, { recursive: true, force: true });
@@ -68,7 +74,6 @@ describe("runs in the background worker", () => {
       folder,
       name: "ten scenes",
     });
-    const queue = new EmbeddedJobQueue(db);
     const { id: runId } = await createRun({
       db,
       queue,
