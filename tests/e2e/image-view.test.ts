@@ -16,6 +16,8 @@ const BATCH_SIZE = 4;
 const SOURCES = 5;
 // Model work (attention, live answers, the alignment job) on a 2-core machine.
 const MODEL_TIMEOUT_MS = 120_000;
+// The explorer's first visit computes every panel's UMAP in the worker (20 points each).
+const LAYOUT_TIMEOUT_MS = 120_000;
 
 let work: string;
 const processes: RunningProcess[] = [];
@@ -94,6 +96,7 @@ async function checkPlotlyExports(figure: Locator, title: string): Promise<void>
 /** Hovers the middle of a plotly figure's plot area and returns the hover label's text. */
 async function hoverText(figure: Locator, at: { x: number; y: number }): Promise<string> {
   const plot = figure.locator(".nsewdrag").first();
+  await plot.scrollIntoViewIfNeeded();
   const box = await plot.boundingBox();
   if (box === null) throw new Error("the plot area is not laid out");
   await figure.page().mouse.move(box.x + box.width * at.x, box.y + box.height * at.y);
@@ -165,6 +168,76 @@ describe("image view", () => {
   }, 180_000);
 });
 
+/** Opens the run's explorer and waits until every panel has drawn. */
+async function openExplorer(page: Page): Promise<void> {
+  await page.goto(`${baseUrl}/runs/${runId}/explore`);
+  await page
+    .locator('[data-testid="projection-panels"][data-first-render-ms]')
+    .waitFor({ timeout: LAYOUT_TIMEOUT_MS });
+}
+
+async function panelSelectedCounts(page: Page): Promise<number[]> {
+  return page
+    .getByTestId("projection-panel")
+    .evaluateAll((panels) => panels.map((panel) => Number(panel.getAttribute("data-selected-count"))));
+}
+
+describe("similar images", () => {
+  it("shows the image itself first at distance 0, then its neighbours by cosine, each linked to its view", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${baseUrl}/runs/${runId}`);
+    await page.getByTestId("image-view-link").nth(2).click();
+    await page.waitForURL(/\/images\/[a-z0-9]+$/);
+    const imageId = page.url().split("/").at(-1) ?? "";
+    const started = Date.now();
+    const hits = page.getByTestId("similar-hit");
+    await hits.nth(5).waitFor({ timeout: 30_000 });
+    console.log(
+      `[similar images] first answer in the browser: ${Date.now() - started} ms (page load included)`,
+    );
+    expect(await hits.count()).toBe(12);
+    expect(await hits.first().getAttribute("data-image-id")).toBe(imageId);
+    expect(Number(await hits.first().getAttribute("data-distance"))).toBe(0);
+    const distances = await hits.evaluateAll((items) =>
+      items.map((item) => Number(item.getAttribute("data-distance"))),
+    );
+    expect(distances.slice(1).every((d) => d > 0)).toBe(true);
+    expect(distances).toEqual([...distances].sort((a, b) => a - b));
+    // Another source gives another neighbourhood; still the image itself first.
+    await page.getByTestId("similar-source").selectOption("depth:V");
+    await page.waitForURL(/sim=depth/);
+    await waitUntil(
+      async () =>
+        (await hits.first().getAttribute("data-image-id")) === imageId && (await hits.count()) === 12,
+      30_000,
+      "depth:V neighbours",
+    );
+    await page.getByTestId("similar-images").screenshot({ path: path.join(ARTIFACTS, "similar-images.png") });
+    const neighbour = (await hits.nth(1).getAttribute("data-image-id")) ?? "";
+    await hits.nth(1).locator("a").click();
+    await page.waitForURL(new RegExp(`/images/${neighbour}$`));
+    await hits.first().waitFor();
+    expect(await hits.first().getAttribute("data-image-id")).toBe(neighbour);
+  }, 120_000);
+});
+
+describe("search by text before an alignment analysis", () => {
+  it(
+    "says there is no alignment analysis and offers to run one",
+    async () => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      await openExplorer(page);
+      await page.getByTestId("text-search-input").fill("a red circle");
+      await page.getByTestId("text-search-input").press("Enter");
+      const notice = page.getByTestId("text-search-no-alignment");
+      await notice.waitFor({ timeout: 30_000 });
+      expect(await notice.getByRole("link").getAttribute("href")).toBe(`/runs/${runId}/alignment`);
+      expect(await page.getByTestId("selection-count").textContent()).toBe("nothing selected");
+    },
+    LAYOUT_TIMEOUT_MS + 60_000,
+  );
+});
+
 describe("alignment view", () => {
   it("runs an analysis and shows its curves, ablation bars, CKA matrix and retrieval table", async () => {
     const page = await browser.newPage();
@@ -198,4 +271,89 @@ describe("alignment view", () => {
     await checkPlotlyExports(figures.nth(3), "Linear CKA between sources and the caption features");
     await checkPlotlyExports(figures.nth(0), "Alignment loss per visual source");
   }, 300_000);
+});
+
+describe("explorer after the alignment analysis", () => {
+  it(
+    "search by text selects the nearest images in every panel, like a lasso",
+    async () => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      await openExplorer(page);
+      await page.getByTestId("text-search-input").fill("a red circle");
+      await page.getByTestId("text-search-input").press("Enter");
+      const status = page.getByTestId("text-search-status");
+      await waitUntil(
+        async () => /nearest images/.test((await status.textContent()) ?? ""),
+        MODEL_TIMEOUT_MS,
+        "a text search answer",
+      );
+      // 50 asked, the run has 20 images: all of them, ranked; every panel lights the same selection.
+      expect(await page.getByTestId("selection-count").textContent()).toBe(`${SCENES} selected`);
+      await waitUntil(
+        async () => (await panelSelectedCounts(page)).every((n) => n === SCENES),
+        10_000,
+        "panels highlight",
+      );
+      expect(new URL(page.url()).searchParams.get("sel")).toBeTruthy();
+      await page.screenshot({ path: path.join(ARTIFACTS, "text-search.png") });
+    },
+    LAYOUT_TIMEOUT_MS + MODEL_TIMEOUT_MS,
+  );
+
+  it(
+    "the 3D view renders the reference source and shares the selection both ways",
+    async () => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      await openExplorer(page);
+      await page.getByTestId("show-3d").click();
+      const scene = page.locator('[data-testid="projection-3d"] [data-plotly-figure][data-drawn="true"]');
+      await scene.waitFor({ timeout: 60_000 });
+      expect(await scene.getAttribute("data-points")).toBe(String(SCENES));
+      expect(await scene.getAttribute("data-selected")).toBe("0");
+      expect(await scene.locator("canvas").count()).toBeGreaterThan(0);
+      // A legend entry selects its images in the 2D panels: the 3D view shows the same selection.
+      await page.getByRole("region", { name: "Legend" }).getByRole("button").first().click();
+      const count = Number(
+        /^(\d+) selected$/.exec((await page.getByTestId("selection-count").textContent()) ?? "")?.[1],
+      );
+      expect(count).toBeGreaterThan(0);
+      await waitUntil(
+        async () => (await scene.getAttribute("data-selected")) === String(count),
+        10_000,
+        "3D selection",
+      );
+      // A click on a 3D point (plotly's click event) selects that image in every 2D panel.
+      await scene.evaluate((graph) =>
+        (graph as unknown as { emit: (name: string, event: unknown) => void }).emit("plotly_click", {
+          points: [{ customdata: 3 }],
+        }),
+      );
+      await waitUntil(
+        async () => (await page.getByTestId("selection-count").textContent()) === "1 selected",
+        10_000,
+        "3D click",
+      );
+      expect((await panelSelectedCounts(page)).every((n) => n === 1)).toBe(true);
+      await waitUntil(async () => (await scene.getAttribute("data-selected")) === "1", 10_000, "3D shows it");
+      await page.getByTestId("projection-3d").screenshot({ path: path.join(ARTIFACTS, "explorer-3d.png") });
+    },
+    LAYOUT_TIMEOUT_MS + 60_000,
+  );
+
+  it(
+    "colour by cluster names each cluster by its captions' distinguishing words, on the panels and the legend",
+    async () => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      await openExplorer(page);
+      await page.getByTestId("colour-by").selectOption("cluster");
+      const labels = page.getByTestId("cluster-label");
+      await waitUntil(async () => (await labels.count()) >= 6, 10_000, "cluster labels on the panels");
+      const texts = await labels.allTextContents();
+      expect(texts.every((t) => /^cluster \d+: \p{L}+/u.test(t))).toBe(true);
+      const legend = await page.getByRole("region", { name: "Legend" }).getByRole("button").allTextContents();
+      expect(legend.some((t) => /cluster \d+: \p{L}+/u.test(t))).toBe(true);
+      await page.screenshot({ path: path.join(ARTIFACTS, "explorer-clusters.png") });
+    },
+    LAYOUT_TIMEOUT_MS + 60_000,
+  );
 });

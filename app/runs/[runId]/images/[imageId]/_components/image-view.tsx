@@ -106,15 +106,6 @@ export function ImageView(props: ImageViewProps) {
         </div>
       </header>
       {image.status === "done" ? (
-        <SimilarImages
-          runId={props.runId}
-          imageId={props.imageId}
-          sources={image.sources}
-          source={pickSource(image.sources, props.state.similarSource)}
-          onSource={(similarSource) => props.onStateChange({ similarSource })}
-        />
-      ) : null}
-      {image.status === "done" ? (
         <PcaSection
           runId={props.runId}
           imageId={props.imageId}
@@ -124,6 +115,15 @@ export function ImageView(props: ImageViewProps) {
           aspect={aspect}
           state={props.state}
           onStateChange={props.onStateChange}
+        />
+      ) : null}
+      {image.status === "done" ? (
+        <SimilarImages
+          runId={props.runId}
+          imageId={props.imageId}
+          sources={image.sources}
+          source={pickSource(image.sources, props.state.similarSource)}
+          onSource={(similarSource) => props.onStateChange({ similarSource })}
         />
       ) : null}
       <AttentionSection
