@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: Chromium for the browser tests, and Python with PyTorch, ONNX, NumPy and
-# scikit-learn (used through /usr/bin/python3) for training the bundled model and for reference numbers.
+# scikit-learn (used through /usr/bin/python3) for training the bundled model and for reference numbers; PostgreSQL
+# and Redis for the integration suite's scale-out pass (scripts/start-scale-out-services.sh).
 # Then the checkpoint exporter's virtual environment (tools/export/.venv, pinned by tools/export/requirements.txt:
 # PyTorch 2.x, transformers 5.x, onnx, onnxruntime, safetensors). Safe to re-run: installs only what is missing.
 set -euo pipefail
@@ -10,6 +11,7 @@ PACKAGES=(
   chromium
   python3-torch python3-onnx libopenblas0-pthread python3-numpy python3-sklearn python3-pil
   fonts-dejavu-core
+  postgresql redis-server
 )
 
 missing=()

@@ -67,7 +67,7 @@ export function createAppDeps(config: Env, options: { db?: Db } = {}): AppDeps {
     dataDir: config.dataDir,
     modelDir: config.modelDir,
     db,
-    features: new LocalFeatureStore(config.dataDir),
+    features: new LocalFeatureStore(config.dataDir, config.featuresDir),
     queue:
       config.QUEUE === "bullmq"
         ? new BullMqJobQueue(db, {

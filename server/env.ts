@@ -9,6 +9,11 @@ const schema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   /** Root of everything the app writes: the SQLite file, feature files, thumbnails. Created on first start. */
   DATA_DIR: z.string().min(1).default("data"),
+  /**
+   * Where feature files are written and read; defaults to `<DATA_DIR>/features`. In scale-out a shared mount (NFS)
+   * that every worker and the web server see at this path.
+   */
+  FEATURES_DIR: z.string().min(1).optional(),
   /** Prisma connection string; defaults to `file:<DATA_DIR>/lens.db`. */
   DATABASE_URL: z.string().min(1).optional(),
   /** The job queue: `embedded` (the database's Job table) or `bullmq` (deliveries through BullMQ on Redis; scale-out). */
@@ -126,6 +131,8 @@ export type Env = Readonly<
     INFERENCE_URL: string;
     /** DATA_DIR made absolute against the working directory. */
     dataDir: string;
+    /** FEATURES_DIR made absolute (default: `<dataDir>/features`). */
+    featuresDir: string;
     /** MODEL_DIR made absolute against the working directory. */
     modelDir: string;
     /** IMPORT_ROOTS as a list of absolute folders (default: `<dataDir>/imports`). */
@@ -167,6 +174,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     ...rest,
     importRoots: Object.freeze(importRoots.length > 0 ? importRoots : [path.join(dataDir, "imports")]),
     dataDir,
+    featuresDir: path.resolve(values.FEATURES_DIR ?? path.join(dataDir, "features")),
     isAuthEnabled: values.AUTH === "on" || (values.AUTH === "auto" && !isLoopbackHost(values.HOST)),
     publicUrl: values.PUBLIC_URL ?? `http://${values.HOST.includes(":") ? `[${values.HOST}]` : values.HOST}:${values.PORT}`,
     oidc:

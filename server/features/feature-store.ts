@@ -13,7 +13,7 @@ import {
 } from "./feature-file";
 
 export interface StoredFeatureFile {
-  /** The store's name for the file (relative to DATA_DIR for the local store), kept on the image's row. */
+  /** The store's name for the file (`features/<runId>/<sha256>.safetensors`), kept on the image's row. */
   path: string;
   sha256: string;
   bytes: number;
@@ -22,7 +22,8 @@ export interface StoredFeatureFile {
 /**
  * Where feature files live. Callers hand over an image's sources and get back the stored file and its pooled
  * vectors; they read patch grids or stored tensors by the file's path and never see the format (feature-file.ts).
- * The local store is a folder under DATA_DIR; a scale-out store is a shared mount behind the same interface.
+ * The local store is a folder, DATA_DIR/features or FEATURES_DIR: in scale-out a shared mount (NFS) that every worker
+ * writes to and the web server reads from.
  */
 export interface FeatureStore {
   /** Writes one image's sources atomically (a reader never sees half a file). */
@@ -48,15 +49,25 @@ export interface FeatureStore {
   removeRun(runId: string): Promise<number>;
 }
 
+/** The prefix of every stored name: names stay the same wherever the folder is mounted. */
+const STORED_PREFIX = "features";
+
 export class LocalFeatureStore implements FeatureStore {
-  constructor(private readonly dataDir: string) {}
+  private readonly root: string;
+
+  /** Files under `featuresDir` (FEATURES_DIR), by default `<dataDir>/features`. */
+  constructor(dataDir: string, featuresDir?: string) {
+    this.root = path.resolve(featuresDir ?? path.join(dataDir, STORED_PREFIX));
+  }
 
   async writeImage(options: Parameters<FeatureStore["writeImage"]>[0]) {
     const { bytes, pooled } = encodeFeatureFile(options);
-    const relative = path.join("features", options.runId, `${options.imageSha256}.safetensors`);
+    const relative = path.join(STORED_PREFIX, options.runId, `${options.imageSha256}.safetensors`);
     const target = this.absolutePath(relative);
     await fs.mkdir(path.dirname(target), { recursive: true });
-    // Write, flush, then rename: a reader (or a resumed run) never sees a half-written file.
+    // Write, flush, then rename within the same folder: a reader (or a resumed run) never sees a half-written file,
+    // and on a shared mount (NFS) the rename is atomic on the server, so two workers writing the same image (a batch
+    // redone after a crash) leave one whole file. The temp name is unique per writer.
     const temp = `${target}.${randomUUID()}.tmp`;
     const handle = await fs.open(temp, "w");
     try {
@@ -94,16 +105,17 @@ export class LocalFeatureStore implements FeatureStore {
   async removeRun(runId: string): Promise<number> {
     // Feature files are per run (features/<runId>/...), so nothing here is shared with another run.
     if (!/^[A-Za-z0-9_-]+$/.test(runId)) throw new Error(`not a run id: "${runId}"`);
-    const folder = this.absolutePath(path.join("features", runId));
+    const folder = this.absolutePath(path.join(STORED_PREFIX, runId));
     const names = await fs.readdir(folder).catch(() => []);
     await fs.rm(folder, { recursive: true, force: true });
     return names.filter((name) => name.endsWith(".safetensors")).length;
   }
 
-  private absolutePath(relativePath: string): string {
-    const full = path.resolve(this.dataDir, relativePath);
-    if (!full.startsWith(path.resolve(this.dataDir) + path.sep))
-      throw new Error(`feature path escapes DATA_DIR: ${relativePath}`);
+  private absolutePath(storedName: string): string {
+    const [prefix, ...rest] = storedName.split(/[\\/]/);
+    const full = path.resolve(this.root, ...rest);
+    if (prefix !== STORED_PREFIX || !full.startsWith(this.root + path.sep))
+      throw new Error(`not a feature file of this store: ${storedName}`);
     return full;
   }
 }

@@ -11,6 +11,8 @@ import { createMigratedDatabase } from "./test-database";
 /** A migrated database (SQLite, or PostgreSQL with TEST_POSTGRES_URL) with a fresh temporary DATA_DIR. */
 export async function createTestDatabase(prefix: string): Promise<{
   dataDir: string;
+  /** For processes the test starts (worker, CLI). */
+  databaseUrl: string;
   db: Db;
   cleanup: () => Promise<void>;
 }> {
@@ -21,6 +23,7 @@ export async function createTestDatabase(prefix: string): Promise<{
   const db = createDb(database.url);
   return {
     dataDir,
+    databaseUrl: database.url,
     db,
     cleanup: async () => {
       await db.$disconnect();

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalFeatureStore } from "~/server/features/feature-store";
-import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import { processJob, type WorkerDeps } from "~/server/jobs/run-worker";
 import { createInferenceClient } from "~/server/services/inference-client";
 import type { Db } from "~/server/store/db";
@@ -11,6 +10,7 @@ import {
   type SyntheticAnalysisRun,
 } from "../helpers/synthetic-analysis-run";
 import { syntheticTextFeatures } from "../helpers/synthetic-text-features";
+import { freshQueuePrefix, openTestQueue } from "../helpers/test-queue";
 
 // The bundled model is not needed: caption features come from a deterministic provider (syntheticTextFeatures).
 const IMAGES = 120;
@@ -48,7 +48,7 @@ beforeAll(async () => {
     dataDir,
     inference: createInferenceClient({ url: "http://127.0.0.1:9", timeoutMs: 100 }),
     features: new LocalFeatureStore(dataDir),
-    queue: new EmbeddedJobQueue(db),
+    queue: openTestQueue(db, { prefix: freshQueuePrefix() }),
     workerId: "test-worker",
     staleAfterMs: 60_000,
     textFeatures: syntheticTextFeatures(run, { textDim: TEXT_DIM, tokens: TOKENS, calls: textCalls }),
@@ -56,6 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await deps?.queue.close();
   await cleanup?.();
 });
 

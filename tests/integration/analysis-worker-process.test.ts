@@ -1,24 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
+import type { JobQueue } from "~/server/jobs/job-queue";
 import { getJob } from "~/server/services/analysis/get-job";
 import { requestProjections } from "~/server/services/analysis/request-projections";
 import type { Db } from "~/server/store/db";
 import { type RunningProcess, startBin, waitUntil } from "../helpers/processes";
 import { createSyntheticAnalysisRun, createTestDatabase } from "../helpers/synthetic-analysis-run";
+import { freshQueuePrefix, openTestQueue, testQueueEnv } from "../helpers/test-queue";
 
 let db: Db;
 let cleanup: () => Promise<void>;
 let worker: RunningProcess;
+let queue: JobQueue;
+const prefix = freshQueuePrefix();
 
 beforeAll(async () => {
   let dataDir: string;
-  ({ db, dataDir, cleanup } = await createTestDatabase("lens-analysis-worker-"));
+  let databaseUrl: string;
+  ({ db, dataDir, databaseUrl, cleanup } = await createTestDatabase("lens-analysis-worker-"));
+  queue = openTestQueue(db, { prefix });
   // The real worker process (tsx), as `npm start` runs it: its compute threads load TypeScript too.
-  worker = startBin("tsx", ["server/jobs/worker-main.ts"], { DATA_DIR: dataDir, JOB_STALE_AFTER_MS: "5000" });
+  worker = startBin("tsx", ["server/jobs/worker-main.ts"], {
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    JOB_STALE_AFTER_MS: "5000",
+    ...testQueueEnv(prefix),
+  });
 });
 
 afterAll(async () => {
   await worker?.stop();
+  await queue?.close();
   await cleanup?.();
 });
 
@@ -33,7 +44,7 @@ describe("the worker process", () => {
     });
     const request = {
       db,
-      queue: new EmbeddedJobQueue(db),
+      queue,
       runId: run.runId,
       sources: ["depth:V"],
       method: "umap" as const,

@@ -5,7 +5,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "~/server/app-error";
 import { LocalFeatureStore } from "~/server/features/feature-store";
-import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
+import type { JobQueue } from "~/server/jobs/job-queue";
 import { createDatasetFromFiles } from "~/server/services/datasets/create-dataset-from-files";
 import { deleteDataset, describeDatasetDeletion } from "~/server/services/datasets/delete-dataset";
 import { getDataset } from "~/server/services/datasets/get-dataset";
@@ -14,12 +14,13 @@ import { createRunWithJob, markRunEnded, markRunStarted } from "~/server/service
 import { ensureDataDir } from "~/server/store/data-dir";
 import { createDb, type Db } from "~/server/store/db";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/test-database";
+import { freshQueuePrefix, openTestQueue } from "../helpers/test-queue";
 
 let dir: string;
 let dataDir: string;
 let db: Db;
 let database: TestDatabase;
-let queue: EmbeddedJobQueue;
+let queue: JobQueue;
 let features: LocalFeatureStore;
 
 beforeAll(async () => {
@@ -28,11 +29,12 @@ beforeAll(async () => {
   await ensureDataDir(dataDir);
   database = await createMigratedDatabase(dataDir);
   db = createDb(database.url);
-  queue = new EmbeddedJobQueue(db);
+  queue = openTestQueue(db, { prefix: freshQueuePrefix() });
   features = new LocalFeatureStore(dataDir);
 });
 
 afterAll(async () => {
+  await queue?.close();
   await db.$disconnect();
   await database?.drop();
   await fs.rm(dir, { recursive: true, force: true });
