@@ -21,6 +21,12 @@ describe("parseEnv", () => {
     expect(() => parseEnv({ ORT_ALLOW_SPINNING: "yes" })).toThrow(/ORT_ALLOW_SPINNING/);
   });
 
+  it("leaves the served weight variant to the model folder unless MODEL_DTYPE names one", () => {
+    expect(parseEnv({}).MODEL_DTYPE).toBeUndefined();
+    expect(parseEnv({ MODEL_DTYPE: "fp16" }).MODEL_DTYPE).toBe("fp16");
+    expect(() => parseEnv({ MODEL_DTYPE: "int8" })).toThrow(/MODEL_DTYPE/);
+  });
+
   it("derives paths and URLs from the settings it is given", () => {
     const env = parseEnv({ DATA_DIR: "/srv/lens", INFERENCE_HOST: "10.0.0.5", INFERENCE_PORT: "4000" });
     expect(env.DATABASE_URL).toBe("file:/srv/lens/lens.db");
