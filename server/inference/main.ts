@@ -36,7 +36,10 @@ async function main(): Promise<void> {
     env.MODEL_DTYPE,
     env.LLM_VARIANT,
   );
-  const server = createInferenceHttpServer({ router: createInferenceRouter(host), token: env.INFERENCE_TOKEN });
+  const server = createInferenceHttpServer({
+    router: createInferenceRouter(host),
+    token: env.INFERENCE_TOKEN,
+  });
   server.listen(env.INFERENCE_PORT, env.INFERENCE_HOST);
   console.log(`[inference] listening on http://${env.INFERENCE_HOST}:${env.INFERENCE_PORT} (${provider})`);
 
