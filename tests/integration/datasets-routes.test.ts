@@ -128,7 +128,8 @@ describe("POST /api/datasets/upload", () => {
     );
     expect(thumb.status).toBe(200);
     expect(thumb.headers.get("content-type")).toBe("image/webp");
-    expect(thumb.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    // Immutable, but private: with access control on, a shared cache must not hand it to someone without access.
+    expect(thumb.headers.get("cache-control")).toBe("private, max-age=31536000, immutable");
     expect((await sharp(Buffer.from(await thumb.arrayBuffer())).metadata()).width).toBe(64);
 
     const original = await GET(
