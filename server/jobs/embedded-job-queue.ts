@@ -5,6 +5,9 @@ import { JOB_KINDS, type JobKind, type JobPayload, parseJobPayload } from "./job
 import type { ClaimedJob, EnqueueOptions, JobQueue, JobRecord } from "./job-queue";
 import { ACTIVE_JOB_STATUSES, jobStatusSchema } from "./job-status";
 
+// A job is claimed at most this many times: when the worker of its last claim died too, it fails.
+const MAX_JOB_ATTEMPTS = 3;
+
 /** The embedded queue: the SQLite Job table, the only code that reads or writes it. */
 export class EmbeddedJobQueue implements JobQueue {
   constructor(private readonly db: Db) {}
@@ -58,10 +61,28 @@ export class EmbeddedJobQueue implements JobQueue {
     const claimable = claimableWhere(options);
     const candidate = await this.db.job.findFirst({ where: claimable, orderBy: { createdAt: "asc" } });
     if (candidate === null) return null;
+    if (candidate.status === "running" && candidate.attempts >= MAX_JOB_ATTEMPTS) {
+      // Its workers died holding it this many times (a poison input that crashes or hangs them): it fails instead
+      // of taking down the next worker too.
+      await this.db.job.updateMany({
+        where: { ...claimable, id: candidate.id },
+        data: {
+          status: "failed",
+          lockedBy: null,
+          error: `its worker stopped ${candidate.attempts} times while running it (crashed or timed out)`,
+        },
+      });
+      return this.claim(options);
+    }
     // The conditional update is the lock: of two workers racing for one job, only one changes a row.
     const { count } = await this.db.job.updateMany({
       where: { ...claimable, id: candidate.id },
-      data: { status: "running", lockedBy: options.workerId, heartbeatAt: new Date() },
+      data: {
+        status: "running",
+        lockedBy: options.workerId,
+        heartbeatAt: new Date(),
+        attempts: { increment: 1 },
+      },
     });
     if (count !== 1) return null;
     return { id: candidate.id, kind: kindOf(candidate.kind), payload: candidate.payload };
@@ -134,7 +155,14 @@ export class EmbeddedJobQueue implements JobQueue {
   async requeue(jobId: string): Promise<void> {
     await this.db.job.update({
       where: { id: jobId },
-      data: { status: "queued", error: null, lockedBy: null, heartbeatAt: null, cancelRequested: false },
+      data: {
+        status: "queued",
+        error: null,
+        lockedBy: null,
+        heartbeatAt: null,
+        cancelRequested: false,
+        attempts: 0,
+      },
     });
   }
 

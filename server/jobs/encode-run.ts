@@ -38,8 +38,19 @@ export interface EncodeRunOptions {
  */
 export async function encodeRun(options: EncodeRunOptions): Promise<void> {
   const { db, runId } = options;
+  const { run, todo, total } = await runTodo(db, runId);
+  await markRunStarted({ db, runId, total });
+  for (let start = 0; start < todo.length; start += run.batchSize) {
+    if (await options.isCancelled()) return;
+    await encodeItems(options, run, todo.slice(start, start + run.batchSize));
+    options.onProgress(await refreshCounts(db, runId));
+  }
+  await refreshCounts(db, runId);
+}
+
+/** The run and its images in dataset order that have no outcome stored yet. */
+export async function runTodo(db: Db, runId: string) {
   const run = await db.run.findUniqueOrThrow({ where: { id: runId } });
-  const settings = runSettingsSchema.parse(run);
   const items = await db.datasetItem.findMany({
     where: { datasetId: run.datasetId },
     orderBy: { position: "asc" },
@@ -48,51 +59,72 @@ export async function encodeRun(options: EncodeRunOptions): Promise<void> {
   const stored = new Set(
     (await db.runImage.findMany({ where: { runId }, select: { imageId: true } })).map((r) => r.imageId),
   );
-  const todo = items.filter((item) => !stored.has(item.imageId));
-  await markRunStarted({ db, runId, total: items.length });
-
-  for (let start = 0; start < todo.length; start += run.batchSize) {
-    if (await options.isCancelled()) return;
-    const batch = todo.slice(start, start + run.batchSize);
-    const unreadable = batch.filter((item) => item.image.problem !== null);
-    for (const item of unreadable)
-      await recordFailure(db, runId, item.imageId, item.image.problem ?? "unreadable");
-    const readable = batch.filter((item) => item.image.problem === null);
-    if (readable.length > 0) {
-      const images = await Promise.all(
-        readable.map(async (item) => ({
-          name: item.imageId,
-          bytes: new Uint8Array(await readStoredFile(options.dataDir, item.image.storagePath)),
-        })),
-      );
-      const results = await withRetries(INFERENCE_ATTEMPTS, () =>
-        options.inference.encode.mutate({
-          images,
-          prompts: settings.prompts,
-          includeStages: settings.sources.some((s) => s.startsWith("depth:stage")),
-          includeTaskAnswers: true,
-          questions: settings.questions,
-        }),
-      );
-      for (const [i, result] of results.entries()) {
-        const item = readable[i];
-        if (item === undefined) continue;
-        if (!result.ok) await recordFailure(db, runId, item.imageId, result.message);
-        else
-          await recordSuccess(
-            options,
-            { runId, imageId: item.imageId, imageSha256: item.image.sha256, fingerprint: run.modelHash },
-            result,
-            settings,
-          );
-      }
-    }
-    options.onProgress(await refreshCounts(db, runId));
-  }
-  await refreshCounts(db, runId);
+  return { run, todo: items.filter((item) => !stored.has(item.imageId)), total: items.length };
 }
 
-async function recordFailure(db: Db, runId: string, imageId: string, reason: string): Promise<void> {
+/**
+ * Encodes the given images of a run (one fanned-out batch) that are not stored yet, then refreshes the run's
+ * counts. Idempotent: a batch redone after its worker died replaces what it had written, nothing twice.
+ */
+export async function encodeRunImages(
+  options: Omit<EncodeRunOptions, "isCancelled" | "onProgress"> & { imageIds: readonly string[] },
+): Promise<RunCounts> {
+  const { run, todo } = await runTodo(options.db, options.runId);
+  const wanted = new Set(options.imageIds);
+  await encodeItems(
+    options,
+    run,
+    todo.filter((item) => wanted.has(item.imageId)),
+  );
+  return refreshCounts(options.db, options.runId);
+}
+
+type RunRow = Awaited<ReturnType<typeof runTodo>>["run"];
+type TodoItem = Awaited<ReturnType<typeof runTodo>>["todo"][number];
+
+async function encodeItems(
+  options: Omit<EncodeRunOptions, "isCancelled" | "onProgress">,
+  run: RunRow,
+  batch: TodoItem[],
+): Promise<void> {
+  const { db, runId } = options;
+  const settings = runSettingsSchema.parse(run);
+  const unreadable = batch.filter((item) => item.image.problem !== null);
+  for (const item of unreadable)
+    await recordFailure(db, runId, item.imageId, item.image.problem ?? "unreadable");
+  const readable = batch.filter((item) => item.image.problem === null);
+  if (readable.length === 0) return;
+  const images = await Promise.all(
+    readable.map(async (item) => ({
+      name: item.imageId,
+      bytes: new Uint8Array(await readStoredFile(options.dataDir, item.image.storagePath)),
+    })),
+  );
+  const results = await withRetries(INFERENCE_ATTEMPTS, () =>
+    options.inference.encode.mutate({
+      images,
+      prompts: settings.prompts,
+      includeStages: settings.sources.some((s) => s.startsWith("depth:stage")),
+      includeTaskAnswers: true,
+      questions: settings.questions,
+    }),
+  );
+  for (const [i, result] of results.entries()) {
+    const item = readable[i];
+    if (item === undefined) continue;
+    if (!result.ok) await recordFailure(db, runId, item.imageId, result.message);
+    else
+      await recordSuccess(
+        options,
+        { runId, imageId: item.imageId, imageSha256: item.image.sha256, fingerprint: run.modelHash },
+        result,
+        settings,
+      );
+  }
+}
+
+/** Records an image of a run as failed with its reason (also a poison image parked by a fanned-out run). */
+export async function recordFailure(db: Db, runId: string, imageId: string, reason: string): Promise<void> {
   await db.runImage.upsert({
     where: { runId_imageId: { runId, imageId } },
     create: { runId, imageId, status: "failed", error: reason },
@@ -101,7 +133,7 @@ async function recordFailure(db: Db, runId: string, imageId: string, reason: str
 }
 
 async function recordSuccess(
-  options: EncodeRunOptions,
+  options: Omit<EncodeRunOptions, "isCancelled" | "onProgress">,
   image: { runId: string; imageId: string; imageSha256: string; fingerprint: string },
   result: EncodedResult,
   settings: RunSettings,
@@ -153,7 +185,7 @@ async function recordSuccess(
   });
 }
 
-async function refreshCounts(db: Db, runId: string): Promise<RunCounts> {
+export async function refreshCounts(db: Db, runId: string): Promise<RunCounts> {
   const [done, failed, run] = await Promise.all([
     db.runImage.count({ where: { runId, status: "done" } }),
     db.runImage.count({ where: { runId, status: "failed" } }),

@@ -4,7 +4,8 @@ import type { InferenceClient } from "~/server/services/inference-client";
 import { markRunEnded } from "~/server/services/runs/run-status";
 import type { Db } from "~/server/store/db";
 import { alignmentJobHandler } from "./alignment-job";
-import { encodeRun, type RunCounts } from "./encode-run";
+import { encodeRun, encodeRunImages, type RunCounts } from "./encode-run";
+import { type FanOutOptions, fanOutEncodeRun } from "./fan-out-encode-run";
 import type { JobKind } from "./job-kinds";
 import type { JobHandler } from "./job-lifecycle";
 import { projectionJobHandler } from "./projection-job";
@@ -17,6 +18,8 @@ export interface HandlerDeps {
   textFeatures: TextFeatureProvider;
   /** Per-batch counts of encode runs (the CLI's progress bar). */
   onRunProgress?: (counts: RunCounts) => void;
+  /** Encode runs fan out as encode-batch jobs across workers (scale-out); without it a run encodes in its job. */
+  fanOut?: Pick<FanOutOptions, "queue" | "workerId" | "staleAfterMs" | "runBatch">;
 }
 
 /** Each kind of job (job-kinds.ts) paired with its handler; the type makes a kind without one an error. */
@@ -24,20 +27,29 @@ export function jobHandlers(deps: HandlerDeps): { [K in JobKind]: JobHandler<K> 
   return {
     "encode-run": {
       run: async ({ payload, isCancelled, reportProgress }) => {
-        await encodeRun({
+        const options = {
           ...deps,
           runId: payload.runId,
           isCancelled,
-          onProgress: (counts) => {
+          onProgress: (counts: RunCounts) => {
             reportProgress(counts.total === 0 ? 1 : (counts.done + counts.failed) / counts.total);
             deps.onRunProgress?.(counts);
           },
-        });
+        };
+        if (deps.fanOut === undefined) await encodeRun(options);
+        else await fanOutEncodeRun({ ...options, ...deps.fanOut });
         return undefined;
       },
       // The run's status follows its job's end (failed with the job's message).
       settled: (outcome, payload, error) =>
         markRunEnded({ db: deps.db, runId: payload.runId, outcome, error }),
+    },
+    "encode-batch": {
+      run: async ({ payload }) => {
+        const counts = await encodeRunImages({ ...deps, ...payload });
+        deps.onRunProgress?.(counts);
+        return undefined;
+      },
     },
     projection: projectionJobHandler(deps),
     alignment: alignmentJobHandler(deps),

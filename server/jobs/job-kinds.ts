@@ -9,6 +9,11 @@ import { projectionMethodSchema, projectionParamsSchema } from "~/server/service
  */
 const encodeRunPayload = z.object({ runId: z.string().min(1) });
 
+const encodeBatchPayload = z.object({
+  runId: z.string().min(1),
+  imageIds: z.array(z.string().min(1)).min(1),
+});
+
 const projectionPayload = z.discriminatedUnion("mode", [
   z.object({
     mode: z.literal("pooled"),
@@ -35,8 +40,10 @@ const alignmentPayload = z.object({
 });
 
 export const JOB_PAYLOADS = {
-  /** Encodes the images of a run that are not stored yet. */
+  /** Encodes the images of a run that are not stored yet (in scale-out by fanning them out as encode-batch jobs). */
   "encode-run": encodeRunPayload,
+  /** Encodes some images of a run (one batch of a fanned-out encode-run job). */
+  "encode-batch": encodeBatchPayload,
   /** Lays out pooled vectors or patch tokens (UMAP/PCA) and stores the layouts. */
   projection: projectionPayload,
   /** The paper's alignment analysis of a run; the result is kept on the job. */

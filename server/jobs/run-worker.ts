@@ -21,6 +21,8 @@ export interface WorkerDeps {
   textFeatures?: TextFeatureProvider;
   /** Per-batch counts of encode runs (the CLI's progress bar). */
   onRunProgress?: (counts: RunCounts) => void;
+  /** Encode runs fan out as batch jobs that any worker takes (QUEUE=bullmq); otherwise one job encodes a run. */
+  fanOutRuns?: boolean;
 }
 
 /** Every kind of job the worker runs. */
@@ -31,6 +33,9 @@ export function processJob(deps: WorkerDeps, job: ClaimedJob): Promise<JobOutcom
   const handlers = jobHandlers({
     ...deps,
     textFeatures: deps.textFeatures ?? inferenceTextFeatures(deps.inference),
+    fanOut: deps.fanOutRuns
+      ? { ...deps, runBatch: (batch: ClaimedJob) => processJob(deps, batch) }
+      : undefined,
   });
   return runKind(deps, job, job.kind, handlers);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import os from "node:os";
 import { getAppDeps } from "~/server/composition-root";
+import { env } from "~/server/env";
 import { runWorker } from "./run-worker";
 
 // An idle worker looks for new runs this often.
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
       queue: deps.queue,
       workerId,
       staleAfterMs: deps.limits.jobStaleAfterMs,
+      fanOutRuns: env.QUEUE === "bullmq",
     },
     {
       pollMs: POLL_MS,
