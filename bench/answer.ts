@@ -74,8 +74,13 @@ async function engineRound(
 ) {
   const answer = (maxNewTokens: number) =>
     answerQuestion(model, visual, QUESTION, { grid: [24, 24], hasPooledToken: true, maxNewTokens, useCache });
+  // Process CPU time (every thread) per run: on a shared machine it moves less with the other work than wall time.
+  const runs = repeats + (isWarmedUp ? 1 : 0);
+  let cpuStarted = cpuSeconds();
   const one = await medianSeconds(() => answer(1), repeats, isWarmedUp);
+  const cpuOne = (cpuSeconds() - cpuStarted) / runs;
   let tokens = 0;
+  cpuStarted = cpuSeconds();
   const many = await medianSeconds(
     async () => {
       tokens = (await answer(MAX_NEW_TOKENS)).tokenIds.length;
@@ -83,7 +88,8 @@ async function engineRound(
     repeats,
     isWarmedUp,
   );
-  return { seconds_1: one, seconds_n: many, tokens };
+  const cpuMany = (cpuSeconds() - cpuStarted) / runs;
+  return { seconds_1: one, seconds_n: many, tokens, cpu_seconds_1: cpuOne, cpu_seconds_n: cpuMany };
 }
 
 /** The fused (projected) visual tokens of the first fixture image: what the language model reads. */
@@ -134,6 +140,7 @@ async function benchFolder(modelDir: string, variant: string | undefined): Promi
     prompt_tokens: promptTokens(model, visual),
     prompt_seconds: round.seconds_1,
     decode_tokens_per_s: decodeRate(round),
+    decode_cpu_seconds_per_token: (round.cpu_seconds_n - round.cpu_seconds_1) / (round.tokens - 1),
     round,
   };
   await model.release();
@@ -141,6 +148,11 @@ async function benchFolder(modelDir: string, variant: string | undefined): Promi
   await fs.mkdir(path.dirname(file), { recursive: true });
   await fs.writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
+}
+
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 function promptTokens(model: LoadedModel, visual: Tensor<Float32Array>): number {

@@ -62,7 +62,7 @@ interface Saved {
 }
 interface VariantEntry {
   weight_bytes: number;
-  quality_vs_fp32?: { max_abs_logit_diff: number; top1_agreement: number };
+  quality_vs_fp32?: { max_abs_logit_diff: number; relative_logit_rmse: number; top1_agreement: number };
 }
 interface Reference {
   stop_ids: number[];
@@ -266,17 +266,24 @@ for (const architecture of ["phi3", "llama"] as const) {
       expect(worst).toBeLessThan(TOLERANCE);
     });
 
-    it("states each weight variant's size and quality change; fp16 and int8 stay close to transformers", async () => {
+    it("states each weight variant's size and quality change; fp16, int8 and int4 stay close to transformers", async () => {
       const first = reference.questions[0];
       const variants = model.manifest?.llm?.variants as Record<string, VariantEntry> | undefined;
       const fp32 = variants?.fp32;
       if (first === undefined || fp32 === undefined) throw new Error("no fp32 variant");
-      for (const [name, bound] of [
-        ["fp16", 0.05],
-        ["int8", 0.5],
+      // Fewer bits, larger measured change.
+      const rmse = (name: string) => variants?.[name]?.quality_vs_fp32?.relative_logit_rmse ?? Number.NaN;
+      expect(rmse("fp16")).toBeLessThan(rmse("int8"));
+      expect(rmse("int8")).toBeLessThan(rmse("int4"));
+      const errors: number[] = [];
+      // [variant, size against fp32 (weights + one float32 scale per block of 32), hidden-state bound]
+      for (const [name, size, bound] of [
+        ["fp16", 0.55, 0.05],
+        ["int8", 0.3, 0.5],
+        ["int4", 0.18, 3],
       ] as const) {
         const entry = variants?.[name];
-        expect(entry?.weight_bytes).toBeLessThan(fp32.weight_bytes * (name === "fp16" ? 0.55 : 0.3));
+        expect(entry?.weight_bytes).toBeLessThan(fp32.weight_bytes * size);
         expect(entry?.quality_vs_fp32?.max_abs_logit_diff).toBeGreaterThan(0);
         const variant = await loadModel(modelDir, { session: SESSION, languageModelVariant: name });
         try {
@@ -284,12 +291,16 @@ for (const architecture of ["phi3", "llama"] as const) {
           const { embeds } = await promptEmbeddings(variant, visual, first.question);
           const hidden = await lastHiddenStates(variant.languageModel, embeds);
           const error = maxAbsDiff(hidden.data, saved(first.prompt_hidden));
+          errors.push(error);
           expect(error).toBeGreaterThan(0);
           expect(error).toBeLessThan(bound);
         } finally {
           await variant.release();
         }
       }
+      const [fp16Error = 0, int8Error = 0, int4Error = 0] = errors;
+      expect(fp16Error).toBeLessThan(int8Error);
+      expect(int8Error).toBeLessThan(int4Error);
     });
 
     it("answers without attention maps from a decoder exported without attention outputs", async () => {
