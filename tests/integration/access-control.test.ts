@@ -266,6 +266,44 @@ describe("every procedure of the app router", () => {
   });
 });
 
+describe("accounts", () => {
+  it("keep the last administrator, and a role change applies on the next request", async () => {
+    const caller = (await createCallerWith(new Headers({ cookie: cookies.admin }))) as {
+      users: {
+        list: () => Promise<{ id: string; email: string; role: string }[]>;
+        setRole: (input: { userId: string; role: string }) => Promise<unknown>;
+        remove: (input: { userId: string }) => Promise<unknown>;
+      };
+    };
+    const users = await caller.users.list();
+    const idOf = (email: string) => users.find((user) => user.email === email)?.id ?? "";
+    await expect(
+      caller.users.setRole({ userId: idOf("admin@lab.test"), role: "member" }),
+    ).rejects.toMatchObject({
+      code: "CONFLICT",
+    });
+    await expect(caller.users.remove({ userId: idOf("admin@lab.test") })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
+    const made = await call(
+      "users.create",
+      "mutation",
+      { email: "demoted@lab.test", name: "Demoted", password: "demoted-password-1", role: "member" },
+      cookies.admin,
+    );
+    expect(made.status).toBe(200);
+    const session = cookieOf(await signIn("demoted@lab.test", "demoted-password-1"));
+    const create = () =>
+      call("share.create", "mutation", { view: `/runs/${runA.runId}/explore`, state: {} }, session);
+    expect((await create()).status).toBe(200);
+    const demoted = (await caller.users.list()).find((user) => user.email === "demoted@lab.test");
+    await caller.users.setRole({ userId: demoted?.id ?? "", role: "viewer" });
+    expect((await create()).status).toBe(403);
+    await caller.users.remove({ userId: demoted?.id ?? "" });
+    expect((await call("catalog.runs", "query", {}, session)).status).toBe(401);
+  });
+});
+
 describe("every route handler under app/api", () => {
   it("is guarded", async () => {
     const found = (await fs.readdir("app/api", { recursive: true }))
