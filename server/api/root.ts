@@ -9,6 +9,7 @@ import { searchRouter } from "./routers/search";
 import { shareRouter } from "./routers/share";
 import { systemRouter } from "./routers/system";
 import { usersRouter } from "./routers/users";
+import { workersRouter } from "./routers/workers";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 /** The browser-facing API; routers only map names to services. */
@@ -24,6 +25,7 @@ export const appRouter = createTRPCRouter({
   auth: authRouter,
   users: usersRouter,
   audit: auditRouter,
+  workers: workersRouter,
 });
 
 export type AppRouter = typeof appRouter;

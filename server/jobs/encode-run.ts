@@ -29,6 +29,8 @@ export interface EncodeRunOptions {
   isCancelled: () => Promise<boolean>;
   /** Called after every batch. */
   onProgress: (counts: RunCounts) => void;
+  /** Called with how many images a batch finished (stored or failed): the worker's images/s. */
+  onImagesFinished?: (count: number) => void;
 }
 
 /**
@@ -88,12 +90,21 @@ async function encodeItems(
   batch: TodoItem[],
 ): Promise<void> {
   const { db, runId } = options;
-  const settings = runSettingsSchema.parse(run);
   const unreadable = batch.filter((item) => item.image.problem !== null);
   for (const item of unreadable)
     await recordFailure(db, runId, item.imageId, item.image.problem ?? "unreadable");
   const readable = batch.filter((item) => item.image.problem === null);
-  if (readable.length === 0) return;
+  if (readable.length > 0) await encodeReadable(options, run, readable);
+  options.onImagesFinished?.(batch.length);
+}
+
+async function encodeReadable(
+  options: Omit<EncodeRunOptions, "isCancelled" | "onProgress">,
+  run: RunRow,
+  readable: TodoItem[],
+): Promise<void> {
+  const { db, runId } = options;
+  const settings = runSettingsSchema.parse(run);
   const images = await Promise.all(
     readable.map(async (item) => ({
       name: item.imageId,

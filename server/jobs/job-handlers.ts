@@ -18,6 +18,8 @@ export interface HandlerDeps {
   textFeatures: TextFeatureProvider;
   /** Per-batch counts of encode runs (the CLI's progress bar). */
   onRunProgress?: (counts: RunCounts) => void;
+  /** Images finished per batch, by this process (the worker's images/s). */
+  onImagesFinished?: (count: number) => void;
   /** Encode runs fan out as encode-batch jobs across workers (scale-out); without it a run encodes in its job. */
   fanOut?: Pick<FanOutOptions, "queue" | "workerId" | "staleAfterMs" | "runBatch">;
 }

@@ -8,6 +8,7 @@ import { JOB_KINDS, type JobKind } from "./job-kinds";
 import { runJobLifecycle } from "./job-lifecycle";
 import type { ClaimedJob, JobQueue } from "./job-queue";
 import type { JobOutcome } from "./job-status";
+import type { WorkerPresence } from "./worker-presence";
 
 export interface WorkerDeps {
   db: Db;
@@ -23,6 +24,8 @@ export interface WorkerDeps {
   onRunProgress?: (counts: RunCounts) => void;
   /** Encode runs fan out as batch jobs that any worker takes (QUEUE=bullmq); otherwise one job encodes a run. */
   fanOutRuns?: boolean;
+  /** The worker's heartbeat row for the workers page. */
+  presence?: WorkerPresence;
 }
 
 /** Every kind of job the worker runs. */
@@ -32,6 +35,7 @@ export const WORKER_JOB_KINDS: readonly JobKind[] = JOB_KINDS;
 export function processJob(deps: WorkerDeps, job: ClaimedJob): Promise<JobOutcome> {
   const handlers = jobHandlers({
     ...deps,
+    onImagesFinished: (count) => deps.presence?.imagesFinished(count),
     textFeatures: deps.textFeatures ?? inferenceTextFeatures(deps.inference),
     fanOut: deps.fanOutRuns
       ? { ...deps, runBatch: (batch: ClaimedJob) => processJob(deps, batch) }
@@ -66,7 +70,12 @@ export async function runWorker(
         staleAfterMs: deps.staleAfterMs,
       });
       if (job !== null) {
-        await processJob(deps, job);
+        deps.presence?.jobStarted(job);
+        try {
+          await processJob(deps, job);
+        } finally {
+          deps.presence?.jobEnded();
+        }
         continue;
       }
     } catch (error) {

@@ -3,13 +3,15 @@ import os from "node:os";
 import { getAppDeps } from "~/server/composition-root";
 import { env } from "~/server/env";
 import { runWorker } from "./run-worker";
+import { WorkerPresence } from "./worker-presence";
 
 // An idle worker looks for new runs this often.
 const POLL_MS = 1_000;
 
 /**
- * The job worker process: encodes queued runs through the inference server, computes projections and alignment
- * analyses, and resumes jobs whose worker died.
+ * The job worker process (`npm run worker`): takes jobs from the configured queue (QUEUE), encodes runs through its
+ * inference server (INFERENCE_URL), computes projections and alignment analyses, resumes jobs whose worker died, and
+ * reports itself for the workers page.
  */
 async function main(): Promise<void> {
   const deps = getAppDeps();
@@ -17,7 +19,14 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => controller.abort());
   process.once("SIGINT", () => controller.abort());
   const workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  console.log(`[worker] ${workerId} polling for jobs`);
+  console.log(`[worker] ${workerId} taking jobs from the ${env.QUEUE} queue`);
+  const presence = new WorkerPresence({
+    db: deps.db,
+    workerId,
+    inference: deps.inference.client,
+    inferenceUrl: deps.inference.url,
+  });
+  presence.start();
   await runWorker(
     {
       db: deps.db,
@@ -28,6 +37,7 @@ async function main(): Promise<void> {
       workerId,
       staleAfterMs: deps.limits.jobStaleAfterMs,
       fanOutRuns: env.QUEUE === "bullmq",
+      presence,
     },
     {
       pollMs: POLL_MS,
@@ -35,6 +45,7 @@ async function main(): Promise<void> {
       onError: (error) => console.error(`[worker] ${error instanceof Error ? error.message : String(error)}`),
     },
   );
+  await presence.stop().catch(() => undefined);
   await deps.queue.close();
   await deps.db.$disconnect();
 }
