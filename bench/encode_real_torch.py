@@ -1,7 +1,10 @@
 """transformers-eager side of bench/encode-real.ts: the same full encode (vision tower, the three prompts through
-the encoder in one padded batch, channel concatenation) of the same checkpoint on the same pixels, timed per round.
+the encoder in one padded batch, channel concatenation) of the same checkpoint on the same pixels.
 
-usage: python bench/encode_real_torch.py CHECKPOINT PIXELS.f32 ROUNDS THREADS -> JSON {"seconds": [...]}
+usage: python bench/encode_real_torch.py CHECKPOINT PIXELS.f32 THREADS
+Loads the model, warms up, prints {"ready": true}; then for every line "round" on stdin runs one timed encode and
+prints {"total_s", "vision_s", "encoder_s", "fusion_s"} (one JSON object per line), so the benchmark can alternate
+Lens and transformers rounds while both models stay loaded. Ends at end of input.
 """
 
 import json
@@ -17,7 +20,7 @@ PROMPTS = ["Describe in detail what is shown in the image.", "What is the text i
 
 
 def main() -> None:
-    checkpoint, pixel_file, rounds, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    checkpoint, pixel_file, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
     torch.set_num_threads(threads)
     model = Florence2ForConditionalGeneration.from_pretrained(checkpoint, attn_implementation="eager").eval()
     tokenizer = PreTrainedTokenizerFast(tokenizer_file=f"{checkpoint}/tokenizer.json")
@@ -28,8 +31,10 @@ def main() -> None:
     longest = max(len(row) for row in ids)
     embed = model.get_input_embeddings()
 
-    def encode():
+    def encode() -> dict:
+        started = time.perf_counter()
         image = model.get_image_features(pixels).pooler_output  # [1, 577, d]
+        vision_done = time.perf_counter()
         tokens = image.shape[1]
         rows, masks = [], []
         for row in ids:
@@ -38,16 +43,18 @@ def main() -> None:
             rows.append(torch.cat([image, prompt, pad], dim=1))
             masks.append(torch.tensor([[1] * (tokens + len(row)) + [0] * (longest - len(row))]))
         hidden = model.get_encoder()(inputs_embeds=torch.cat(rows), attention_mask=torch.cat(masks)).last_hidden_state
-        return torch.cat([image[0], *hidden[:, :tokens]], dim=-1)
+        encoder_done = time.perf_counter()
+        torch.cat([image[0], *hidden[:, :tokens]], dim=-1)
+        done = time.perf_counter()
+        return {"total_s": done - started, "vision_s": vision_done - started,
+                "encoder_s": encoder_done - vision_done, "fusion_s": done - encoder_done}
 
-    seconds = []
     with torch.no_grad():
         encode()  # warm-up
-        for _ in range(rounds):
-            started = time.perf_counter()
-            encode()
-            seconds.append(time.perf_counter() - started)
-    print(json.dumps({"seconds": seconds}))
+        print(json.dumps({"ready": True}), flush=True)
+        for line in sys.stdin:
+            if line.strip() == "round":
+                print(json.dumps(encode()), flush=True)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ export interface EncodedImage {
   /** V's grid geometry, shared by every image-token source. */
   grid: [number, number];
   imageTokenCount: number;
+  /** Wall time of the batch's stages (shared by its images): vision tower, encoder (all prompts), fusion. */
+  stageMs: { vision: number; encoder: number; fusion: number };
 }
 
 export interface EncodeRequest {
@@ -73,6 +75,7 @@ export async function encodeImages(
   const stageNames = request.includeStages
     ? model.vision.outputs.map((o) => o.name).filter((n) => /^stage_\d+$/.test(n))
     : [];
+  const started = performance.now();
   const vision = await model.vision.run(
     { pixel_values: { data: pixels, dims: [batch, 3, preprocess.height, preprocess.width] } },
     ["image_features", ...stageNames],
@@ -81,6 +84,7 @@ export async function encodeImages(
   const imageTokenCount = imageFeatures.dims[1] ?? 0;
   const geometry = tokenGeometry(imageTokenCount);
 
+  const visionDone = performance.now();
   const prompts = promptsToRun(model, request);
   const perImage = await runEncoder(
     model,
@@ -89,6 +93,8 @@ export async function encodeImages(
     request.includeAttention,
     request.breadthMode ?? breadthMode(model),
   );
+  const encoderDone = performance.now();
+  const stageMs = { vision: visionDone - started, encoder: encoderDone - visionDone, fusion: 0 };
 
   const results: EncodedImage[] = [];
   const fusionInputs: FusionInput[] = [];
@@ -120,13 +126,15 @@ export async function encodeImages(
       }
     }
     fusionInputs.push({ v, breadth });
-    results.push({ sources, encoder: states, grid: geometry.grid, imageTokenCount });
+    results.push({ sources, encoder: states, grid: geometry.grid, imageTokenCount, stageMs });
   }
   if (request.includeFused) {
+    const fusionStarted = performance.now();
     const fused = await fuse(model, fusionInputs);
     for (const [b, result] of results.entries()) {
       result.sources.fused = { tensor: batchItem(fused, b), ...geometry };
     }
+    stageMs.fusion = performance.now() - fusionStarted;
   }
   return results;
 }

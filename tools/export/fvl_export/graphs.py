@@ -22,7 +22,10 @@ from torch import nn
 
 
 def _out(tensor: torch.Tensor) -> torch.Tensor:
-    return tensor.to(torch.float32)
+    # fp32 graphs need no Cast: one to the same type on every attention output is a full copy of each [B, h, S, S]
+    # probability tensor on every run, requested or not (ONNX Runtime runs all nodes; 2% of a Florence-2-large
+    # encoder pass).
+    return tensor if tensor.dtype == torch.float32 else tensor.to(torch.float32)
 
 
 class VisionGraph(nn.Module):
