@@ -1,5 +1,7 @@
 /**
- * One command for users: `npm start` (production) or `npm run dev` (both processes with reload).
+ * One command for users: `npm start` (production) or `npm run dev` (both processes with reload); `npm run web` is the
+ * web role of a scale-out deployment (README, Scaling out): the same start without the inference server, the worker
+ * and the demo run, which run elsewhere (`npm run inference`, `npm run worker`).
  * Creates the data folder, applies migrations, builds the dashboard if there is no build yet, then runs the
  * inference server, the job worker and the Next.js server side by side (if one exits, the others are stopped),
  * and on first start imports the demo dataset and encodes it with the bundled model.
@@ -37,7 +39,7 @@ function shutdown(code: number): void {
   process.exitCode = code;
 }
 
-async function main(mode: "start" | "dev"): Promise<void> {
+async function main(mode: "start" | "dev" | "web"): Promise<void> {
   const deps = getAppDeps();
   await ensureDataDir(deps.dataDir);
   console.log(`[launch] data in ${deps.dataDir}`);
@@ -45,23 +47,26 @@ async function main(mode: "start" | "dev"): Promise<void> {
   const hashed = await hashClearShareTokens({ db: deps.db });
   if (hashed > 0) console.log(`[launch] stored ${hashed} older share link token(s) as hashes`);
   await announceAccessControl(deps);
-  if (mode === "start" && !existsSync(path.join(root, ".next", "BUILD_ID"))) {
+  if (mode !== "dev" && !existsSync(path.join(root, ".next", "BUILD_ID"))) {
     console.log("[launch] no production build yet: running `next build` once");
     const build = spawn(bin("next"), ["build"], { stdio: "inherit" });
     const code = await new Promise<number | null>((resolve) => build.on("exit", resolve));
     if (code !== 0) throw new Error(`next build failed (exit ${code})`);
   }
-  const inferenceArgs = mode === "dev" ? ["watch", "server/inference/main.ts"] : ["server/inference/main.ts"];
-  children.push(launch("inference server", bin("tsx"), inferenceArgs));
-  const workerArgs =
-    mode === "dev" ? ["watch", "server/jobs/worker-main.ts"] : ["server/jobs/worker-main.ts"];
-  children.push(launch("job worker", bin("tsx"), workerArgs));
+  if (mode !== "web") {
+    const inferenceArgs =
+      mode === "dev" ? ["watch", "server/inference/main.ts"] : ["server/inference/main.ts"];
+    children.push(launch("inference server", bin("tsx"), inferenceArgs));
+    const workerArgs =
+      mode === "dev" ? ["watch", "server/jobs/worker-main.ts"] : ["server/jobs/worker-main.ts"];
+    children.push(launch("job worker", bin("tsx"), workerArgs));
+  }
   const nextArgs = [mode === "dev" ? "dev" : "start", "-H", env.HOST, "-p", String(env.PORT)];
   children.push(launch("web server", bin("next"), nextArgs));
   console.log(`[launch] dashboard on http://${env.HOST}:${env.PORT}`);
   process.once("SIGINT", () => shutdown(0));
   process.once("SIGTERM", () => shutdown(0));
-  await ensureDemoRun({ deps, root, log: (line) => console.log(`[launch] ${line}`) });
+  if (mode !== "web") await ensureDemoRun({ deps, root, log: (line) => console.log(`[launch] ${line}`) });
   console.log(`[launch] ready: http://${env.HOST}:${env.PORT}`);
 }
 
@@ -82,8 +87,8 @@ async function announceAccessControl(deps: ReturnType<typeof getAppDeps>): Promi
 }
 
 const mode = process.argv[2];
-if (mode !== "start" && mode !== "dev") {
-  console.error("usage: tsx scripts/launch.ts start|dev");
+if (mode !== "start" && mode !== "dev" && mode !== "web") {
+  console.error("usage: tsx scripts/launch.ts start|dev|web");
   process.exit(2);
 }
 main(mode).catch((error: unknown) => {
