@@ -15,6 +15,9 @@ export function AppShell({ children }: { children: ReactNode }) {
           <Link href="/" className="text-muted text-sm hover:text-white">
             Datasets &amp; runs
           </Link>
+          <Link href="/workers" className="text-muted text-sm hover:text-white">
+            Workers
+          </Link>
         </nav>
         <div className="flex items-center gap-4">
           <InferenceStatus />
