@@ -12,7 +12,12 @@ export function UsersAdmin() {
   const queryClient = useQueryClient();
   const users = useQuery(trpc.users.list.queryOptions());
   const audit = useQuery(trpc.audit.list.queryOptions({ limit: 50 }));
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
+  // Every change is also an audit entry: both lists are read again.
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.audit.list.queryKey() }),
+    ]);
   const create = useMutation(trpc.users.create.mutationOptions({ onSuccess: refresh }));
   const setRole = useMutation(trpc.users.setRole.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.users.remove.mutationOptions({ onSuccess: refresh }));
