@@ -106,7 +106,8 @@ export class ScatterRenderer {
 
   /** Where point `index` is on the canvas (CSS px), or undefined before it is drawn. */
   screenPosition(index: number): [number, number] | undefined {
-    return this.plot.getScreenPosition(index);
+    // regl-scatterplot throws when asked before its first draw (a panel mounting with cluster labels).
+    return this.hasDrawn ? this.plot.getScreenPosition(index) : undefined;
   }
 
   /** A lasso or box ends in a selection; a plain click on a point opens it and keeps the current selection. */
@@ -160,11 +161,10 @@ export class ScatterRenderer {
       { zDataType: "categorical", select: next.selected, transition: false },
     );
     if (this.isDestroyed) return;
+    const isFirstDraw = !this.hasDrawn;
+    this.hasDrawn = true;
     this.events.onView();
-    if (!this.hasDrawn) {
-      this.hasDrawn = true;
-      this.events.onFirstDraw();
-    }
+    if (isFirstDraw) this.events.onFirstDraw();
   }
 
   /** Hovers point `index` from the keyboard: the reticle shows it and the hover card opens as for the pointer. */
