@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import { importFolder } from "~/server/services/datasets/import-folder";
-import { createInferenceClient } from "~/server/services/inference-client";
+import type { createInferenceClient } from "~/server/services/inference-client";
 import { createRun } from "~/server/services/runs/create-run";
 import { getRun } from "~/server/services/runs/get-run";
 import { getInferenceHealth } from "~/server/services/system/get-inference-health";
@@ -17,8 +17,9 @@ import { ensureDataDir } from "~/server/store/data-dir";
 import { createDb, type Db } from "~/server/store/db";
 import { applyMigrations } from "~/server/store/migrate";
 import { maxAbsDiff } from "../helpers/engine-fixtures";
+import { serveModel } from "../helpers/inference-server";
 import { MINI_MODEL_DIR, PARITY_FIXTURES_DIR } from "../helpers/mini-model-paths";
-import { getFreePort, ROOT, startBin, waitUntil } from "../helpers/processes";
+import { ROOT } from "../helpers/processes";
 import { fvlModelExport, runExportPython } from "../helpers/real-checkpoints";
 import { writeSceneImages } from "../helpers/scene-images";
 
@@ -49,27 +50,6 @@ afterAll(async () => {
   await fs.rm(work, { recursive: true, force: true });
 });
 
-async function serve(dir: string, extraEnv: Record<string, string> = {}) {
-  const port = await getFreePort();
-  const server = startBin("tsx", ["server/inference/main.ts"], {
-    INFERENCE_PORT: String(port),
-    MODEL_DIR: dir,
-    ORT_INTRA_OP_THREADS: "1",
-    ...extraEnv,
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const client = createInferenceClient({ url, timeoutMs: 120_000 });
-  await waitUntil(
-    async () => {
-      const state = (await client.health.query().catch(() => null))?.model.state;
-      return state !== undefined && state !== "loading";
-    },
-    120_000,
-    `model load (${server.output()})`,
-  );
-  return { server, url, client };
-}
-
 async function encodeOnce(client: ReturnType<typeof createInferenceClient>) {
   const [result] = await client.encode.mutate({
     images: [{ name: "test-0000.png", bytes: new Uint8Array(await fs.readFile(IMAGE)) }],
@@ -89,7 +69,7 @@ describe("the served model", () => {
   let fp32: Awaited<ReturnType<typeof encodeOnce>>;
 
   it("health names the export's source format, dtype, breadth mode and padding (fp32 by default)", async () => {
-    const { server, url, client } = await serve(modelDir);
+    const { server, url, client } = await serveModel(modelDir);
     try {
       const health = await client.health.query();
       expect(health.model).toMatchObject({
@@ -117,7 +97,7 @@ describe("the served model", () => {
   });
 
   it("MODEL_DTYPE=fp16 serves the _fp16 graphs: reported in health, features within fp16 tolerance of fp32", async () => {
-    const { server, client } = await serve(modelDir, { MODEL_DTYPE: "fp16" });
+    const { server, client } = await serveModel(modelDir, { MODEL_DTYPE: "fp16" });
     try {
       const health = await client.health.query();
       expect(health.model).toMatchObject({
@@ -175,7 +155,7 @@ describe("the served model", () => {
   });
 
   it("a dtype the folder was not exported in fails the load, naming the missing variant", async () => {
-    const { server, client } = await serve(MINI_MODEL_DIR, { MODEL_DTYPE: "fp16" });
+    const { server, client } = await serveModel(MINI_MODEL_DIR, { MODEL_DTYPE: "fp16" });
     try {
       const health = await client.health.query();
       expect(health.model.state).toBe("failed");
@@ -186,7 +166,7 @@ describe("the served model", () => {
   });
 
   it("the bundled model is reported as Lens's own export in fp32", async () => {
-    const { server, client } = await serve(MINI_MODEL_DIR);
+    const { server, client } = await serveModel(MINI_MODEL_DIR);
     try {
       const health = await client.health.query();
       expect(health.model).toMatchObject({

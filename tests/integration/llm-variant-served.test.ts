@@ -9,9 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answerQuestion, encodeImages, loadModel, preprocessImage } from "~/lib/engine";
-import { createInferenceClient } from "~/server/services/inference-client";
+import { serveModel } from "../helpers/inference-server";
 import { PARITY_FIXTURES_DIR } from "../helpers/mini-model-paths";
-import { getFreePort, startBin, waitUntil } from "../helpers/processes";
 import { fvlModelExport, runExportPython } from "../helpers/real-checkpoints";
 
 const SESSION = {
@@ -49,33 +48,13 @@ afterAll(async () => {
   await fs.rm(work, { recursive: true, force: true });
 });
 
-async function serve(extraEnv: Record<string, string>) {
-  const port = await getFreePort();
-  const server = startBin("tsx", ["server/inference/main.ts"], {
-    INFERENCE_PORT: String(port),
-    MODEL_DIR: modelDir,
-    ORT_INTRA_OP_THREADS: "1",
-    ...extraEnv,
-  });
-  const client = createInferenceClient({ url: `http://127.0.0.1:${port}`, timeoutMs: 120_000 });
-  await waitUntil(
-    async () => {
-      const state = (await client.health.query().catch(() => null))?.model.state;
-      return state !== undefined && state !== "loading";
-    },
-    120_000,
-    `model load (${server.output()})`,
-  );
-  return { server, client };
-}
-
 async function fileBytes(file: string): Promise<number> {
   return (await fs.stat(path.join(modelDir, file))).size;
 }
 
 describe("the served language-model variant", () => {
   it("defaults to int8 on the CPU for an fp16 export, and health states each graph's bytes and the RSS", async () => {
-    const { server, client } = await serve({});
+    const { server, client } = await serveModel(modelDir);
     try {
       const health = await client.health.query();
       if (health.model.state !== "ready") throw new Error(`not ready: ${JSON.stringify(health.model)}`);
@@ -95,7 +74,7 @@ describe("the served language-model variant", () => {
   });
 
   it("serves the variant LLM_VARIANT names: int4 answers as the engine does with int4 loaded directly", async () => {
-    const { server, client } = await serve({ LLM_VARIANT: "int4" });
+    const { server, client } = await serveModel(modelDir, { LLM_VARIANT: "int4" });
     const direct = await loadModel(modelDir, { session: SESSION, languageModelVariant: "int4" });
     try {
       const health = await client.health.query();
@@ -126,7 +105,7 @@ describe("the served language-model variant", () => {
   });
 
   it("fails the load naming the variants the folder has when LLM_VARIANT asks for another", async () => {
-    const { server, client } = await serve({ LLM_VARIANT: "fp32" });
+    const { server, client } = await serveModel(modelDir, { LLM_VARIANT: "fp32" });
     try {
       const { model } = await client.health.query();
       expect(model.state).toBe("failed");
