@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { NO_CLUSTER } from "~/lib/viz/colour-by";
 import { clusterKeywords, contentWords } from "~/lib/viz/cluster-keywords";
+import { NO_CLUSTER } from "~/lib/viz/colour-by";
 
 describe("cluster keywords", () => {
   it("keeps content words only", () => {
