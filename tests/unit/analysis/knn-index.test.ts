@@ -37,7 +37,8 @@ describe("buildCosineIndex", () => {
   const folder = mkdtempSync(path.join(tmpdir(), "lens-knn-"));
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
-  it("exact search matches scikit-learn's brute-force cosine neighbours", () => {
+  // Starting Python with scikit-learn takes seconds on a loaded machine.
+  it("exact search matches scikit-learn's brute-force cosine neighbours", { timeout: 60_000 }, () => {
     const n = 600;
     const dim = 24;
     const k = 10;
@@ -78,7 +79,7 @@ describe("buildCosineIndex", () => {
     expect([...answer.distances]).toEqual([...answer.distances].sort((a, b) => a - b));
   });
 
-  it("HNSW above the exact size keeps recall@10 ≥ 0.99 against the exact scan", () => {
+  it("HNSW above the exact size keeps recall@10 ≥ 0.99 against the exact scan", { timeout: 60_000 }, () => {
     const n = 5000;
     const dim = 32;
     const k = 10;
