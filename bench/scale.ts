@@ -21,19 +21,21 @@ import { BullMqJobQueue } from "~/server/jobs/bullmq-job-queue";
 import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import type { JobQueue } from "~/server/jobs/job-queue";
 import { importFolder } from "~/server/services/datasets/import-folder";
-import { createInferenceClient } from "~/server/services/inference-client";
-import { createRun } from "~/server/services/runs/create-run";
 import { getRunProgress } from "~/server/services/runs/get-run";
 import { ensureDataDir } from "~/server/store/data-dir";
 import { createDb, type Db } from "~/server/store/db";
 import { applyMigrations } from "~/server/store/migrate";
-import { getFreePort, type RunningProcess, startBin, waitUntil } from "../tests/helpers/processes";
+import { type RunningProcess, waitUntil } from "../tests/helpers/processes";
+import {
+  createBatchedRun,
+  startMiniInferenceServer,
+  startQueueWorker,
+} from "../tests/helpers/scale-out-processes";
 import { writeSceneImages } from "../tests/helpers/scene-images";
 import { median } from "./median";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const RESULTS = path.join(ROOT, "bench", "results", "scale.json");
-const MODEL_DIR = path.join(ROOT, "models", "florence-vl-mini");
 const IMAGES = 48;
 const ROUNDS = 3;
 const EMPTY_JOBS = 400;
@@ -153,36 +155,22 @@ async function encodeRate(
   const processes: RunningProcess[] = [];
   const rates: number[] = [];
   try {
-    const ports: number[] = [];
+    const urls: string[] = [];
     for (let i = 0; i < count; i++) {
-      const port = await getFreePort();
-      ports.push(port);
+      const { server, url } = await startMiniInferenceServer();
+      processes.push(server);
+      urls.push(url);
       processes.push(
-        startBin("tsx", ["server/inference/main.ts"], {
-          INFERENCE_PORT: String(port),
-          MODEL_DIR,
-          ORT_INTRA_OP_THREADS: "1",
-        }),
-      );
-      const client = createInferenceClient({ url: `http://127.0.0.1:${port}`, timeoutMs: 5_000 });
-      await waitUntil(
-        async () => (await client.health.query().catch(() => null))?.model.state === "ready",
-        180_000,
-        "an inference server",
-      );
-      processes.push(
-        startBin("tsx", ["server/jobs/worker-main.ts"], {
-          DATA_DIR: dataDir,
-          DATABASE_URL: database.url,
-          QUEUE: "bullmq",
-          REDIS_URL: redisUrl,
-          REDIS_PREFIX: prefix,
-          JOB_STALE_AFTER_MS: String(STALE_AFTER_MS),
-          INFERENCE_URL: `http://127.0.0.1:${port}`,
+        startQueueWorker({
+          dataDir,
+          databaseUrl: database.url,
+          redisUrl,
+          prefix,
+          staleAfterMs: STALE_AFTER_MS,
+          inferenceUrl: url,
         }),
       );
     }
-    const client = createInferenceClient({ url: `http://127.0.0.1:${ports[0]}`, timeoutMs: 5_000 });
     // One warm-up run (sessions, caches), then the measured rounds.
     for (let round = 0; round <= ROUNDS; round++) {
       const folder = path.join(work, `images-${count}-${round}`);
@@ -195,13 +183,11 @@ async function encodeRate(
         name: `bench ${count} ${round}`,
       });
       const started = performance.now();
-      const { id: runId } = await createRun({
+      const runId = await createBatchedRun({
         db,
         queue,
-        inference: client,
+        inferenceUrl: urls[0] ?? "",
         datasetId: imported.dataset.id,
-        batchSize: 4,
-        questions: [],
       });
       await waitUntil(
         async () => (await getRunProgress({ db, runId })).status === "completed",

@@ -1,17 +1,20 @@
 /**
  * `npm run bench:store`: feature-file write and read throughput of the feature store against plain file I/O of the
  * same bytes (the baseline, measured in the same run), and the time to load the pooled vectors of one source for
- * 100,000 images from SQLite, against a raw better-sqlite3 read of the same rows. Writes bench/results/store.json.
+ * 100,000 images from SQLite, against a raw better-sqlite3 read of the same rows; with
+ * `-- --postgres-url postgres://…` (a server whose role may create databases) the same load from PostgreSQL, against a
+ * raw node-postgres read of the same rows, in a scratch database dropped afterwards. Writes bench/results/store.json.
  */
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
+import pg from "pg";
 import { encodeFeatureFile, encodePooledVector, type SourceFeatures } from "~/server/features/feature-file";
 import { LocalFeatureStore } from "~/server/features/feature-store";
 import { loadPooledVectors } from "~/server/features/pooled-vectors";
 import { ensureDataDir } from "~/server/store/data-dir";
-import { createDb } from "~/server/store/db";
+import { createDb, type Db } from "~/server/store/db";
 import { applyMigrations } from "~/server/store/migrate";
 import { median } from "./median";
 
@@ -136,31 +139,100 @@ async function pooledLoad(dir: string) {
   })();
 
   const db = createDb(`file:${file}`);
+  // Baseline: the bare query through better-sqlite3, no ordering by dataset, no conversion to float32.
+  const timed = await timePooledLoads(
+    db,
+    async () =>
+      sqlite.prepare("SELECT imageId, data FROM PooledFeature WHERE runId = 'r' AND source = 'depth:V'").all()
+        .length,
+  );
+  await db.$disconnect();
+  sqlite.close();
+  return { images: POOLED_IMAGES, dim: DIM, ...timed };
+}
+
+/** Medians of 3 loads of the 100,000 vectors through Lens and through `rawQuery` (returning its row count). */
+async function timePooledLoads(db: Db, rawQuery: () => Promise<number>) {
   const lens: number[] = [];
   const raw: number[] = [];
   for (let r = 0; r < 3; r++) {
     let started = performance.now();
     const matrix = await loadPooledVectors({ db, runId: "r", source: "depth:V" });
     lens.push((performance.now() - started) / 1000);
-    if (matrix.imageIds.length !== POOLED_IMAGES) throw new Error("wrong row count");
-    // Baseline: the bare query through better-sqlite3, no ordering by dataset, no conversion to float32.
+    // Every vector is i / DIM for i < DIM, exact in fp16: a decoding slip would show.
+    if (matrix.imageIds.length !== POOLED_IMAGES || matrix.data[1] !== 1 / DIM) throw new Error("wrong rows");
     started = performance.now();
-    const rows = sqlite
-      .prepare("SELECT imageId, data FROM PooledFeature WHERE runId = 'r' AND source = 'depth:V'")
-      .all();
+    const rows = await rawQuery();
     raw.push((performance.now() - started) / 1000);
-    if (rows.length !== POOLED_IMAGES) throw new Error("wrong row count");
+    if (rows !== POOLED_IMAGES) throw new Error("wrong row count");
   }
-  await db.$disconnect();
-  sqlite.close();
-  return { images: POOLED_IMAGES, dim: DIM, load_s: median(lens), baseline_raw_query_s: median(raw) };
+  return { load_s: median(lens), baseline_raw_query_s: median(raw) };
 }
 
-async function main(): Promise<void> {
+/** The same 100,000 rows in a scratch PostgreSQL database, loaded the same way. */
+async function pooledLoadPostgres(serverUrl: string) {
+  const name = `lens_bench_store_${process.pid}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  try {
+    await applyMigrations({ databaseUrl: url.toString(), cwd: ROOT });
+    await client.connect();
+    await client.query(`INSERT INTO "Dataset" (id, name, source) VALUES ('d', 'bench', 'folder');
+      INSERT INTO "Run" (id, name, "datasetId", "modelDir", "modelHash", prompts, sources, questions, total)
+      VALUES ('r', 'bench', 'd', 'm', 'h', '[]', '["depth:V"]', '[]', ${POOLED_IMAGES});`);
+    const vector = Buffer.from(
+      encodePooledVector(
+        Float32Array.from({ length: DIM }, (_, i) => i / DIM),
+        "fp16",
+      ),
+    );
+    // Setup, not measured: generate_series builds the rows server-side.
+    await client.query(
+      `INSERT INTO "Image" (id, sha256, bytes, "storagePath")
+         SELECT 'i' || n, lpad(n::text, 64, '0'), 1, 'x' FROM generate_series(0, ${POOLED_IMAGES - 1}) AS n`,
+    );
+    await client.query(
+      `INSERT INTO "DatasetItem" (id, "datasetId", "imageId", "fileName", position)
+         SELECT 't' || n, 'd', 'i' || n, n || '.png', n FROM generate_series(0, ${POOLED_IMAGES - 1}) AS n`,
+    );
+    await client.query(
+      `INSERT INTO "PooledFeature" (id, "runId", "imageId", source, dim, dtype, data)
+         SELECT 'p' || n, 'r', 'i' || n, 'depth:V', ${DIM}, 'fp16', $1 FROM generate_series(0, ${POOLED_IMAGES - 1}) AS n`,
+      [vector],
+    );
+    await client.query("ANALYZE");
+    const db = createDb(url.toString());
+    // Baseline: the bare query through node-postgres, no ordering by dataset, no conversion to float32.
+    const timed = await timePooledLoads(
+      db,
+      async () =>
+        (
+          await client.query(
+            `SELECT "imageId", data FROM "PooledFeature" WHERE "runId" = 'r' AND source = 'depth:V'`,
+          )
+        ).rowCount ?? 0,
+    );
+    await db.$disconnect();
+    return timed;
+  } finally {
+    await client.end();
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+async function main(args: string[]): Promise<void> {
+  const at = args.indexOf("--postgres-url");
+  const postgresUrl = at >= 0 ? args[at + 1] : undefined;
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "bench-store-"));
   try {
     const files = await fileThroughput(path.join(dir, "files"));
     const pooled = await pooledLoad(path.join(dir, "db"));
+    const postgres = postgresUrl === undefined ? null : await pooledLoadPostgres(postgresUrl);
     const result = {
       feature_write_mb_s: files.write_mb_s,
       feature_read_mb_s: files.read_mb_s,
@@ -169,6 +241,8 @@ async function main(): Promise<void> {
       feature_file_mb: files.file_mb,
       pooled_load_100k_s: pooled.load_s,
       pooled_baseline_raw_query_100k_s: pooled.baseline_raw_query_s,
+      pooled_load_100k_postgres_s: postgres?.load_s ?? null,
+      pooled_baseline_raw_query_100k_postgres_s: postgres?.baseline_raw_query_s ?? null,
       settings: {
         files: files.files,
         repeats: REPEATS,
@@ -186,4 +260,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+void main(process.argv.slice(2));
