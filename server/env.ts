@@ -163,7 +163,9 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
   const dataDir = path.resolve(values.DATA_DIR);
   const { IMPORT_ROOTS, ...rest } = values;
   const { OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET } = values;
-  const oidcSettings = [OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET].filter((value) => value !== undefined);
+  const oidcSettings = [OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET].filter(
+    (value) => value !== undefined,
+  );
   if (oidcSettings.length !== 0 && oidcSettings.length !== 3)
     throw new InvalidEnvironmentError(
       "Invalid configuration (see README, Configuration):\n  OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET go together: set all three or none.",
@@ -176,10 +178,17 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     dataDir,
     featuresDir: path.resolve(values.FEATURES_DIR ?? path.join(dataDir, "features")),
     isAuthEnabled: values.AUTH === "on" || (values.AUTH === "auto" && !isLoopbackHost(values.HOST)),
-    publicUrl: values.PUBLIC_URL ?? `http://${values.HOST.includes(":") ? `[${values.HOST}]` : values.HOST}:${values.PORT}`,
+    publicUrl:
+      values.PUBLIC_URL ??
+      `http://${values.HOST.includes(":") ? `[${values.HOST}]` : values.HOST}:${values.PORT}`,
     oidc:
       OIDC_ISSUER !== undefined && OIDC_CLIENT_ID !== undefined && OIDC_CLIENT_SECRET !== undefined
-        ? { issuer: OIDC_ISSUER, clientId: OIDC_CLIENT_ID, clientSecret: OIDC_CLIENT_SECRET, name: values.OIDC_NAME }
+        ? {
+            issuer: OIDC_ISSUER,
+            clientId: OIDC_CLIENT_ID,
+            clientSecret: OIDC_CLIENT_SECRET,
+            name: values.OIDC_NAME,
+          }
         : null,
     modelDir: path.resolve(values.MODEL_DIR),
     DATABASE_URL: values.DATABASE_URL ?? `file:${path.join(dataDir, "lens.db")}`,
