@@ -8,7 +8,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, type z } from "zod";
 import { AppError, type AppErrorCode } from "~/server/app-error";
-import { type Access, actorOf, canActAs, resolveAccess } from "~/server/auth/access";
+import { type Access, actorOf, refusalOf, resolveAccess, SHARE_REFUSAL } from "~/server/auth/access";
 import type { Role } from "~/server/auth/roles";
 import { type AppDeps, getAppDeps } from "~/server/composition-root";
 import { auditDetailOf, recordAudit } from "~/server/services/audit/record-audit";
@@ -65,13 +65,12 @@ const mapAppErrors = t.middleware(async ({ next }) => {
 
 /** 401 without an account, 403 with one whose role is below `role`. */
 function refuseUnless(access: Access, role: Role): void {
-  if (canActAs(access, role)) return;
-  if (access.kind !== "user")
-    throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to use this dashboard." });
-  throw new TRPCError({
-    code: "FORBIDDEN",
-    message: `Your role (${access.user.role}) cannot do this; it needs ${role}. Ask an administrator.`,
-  });
+  const refusal = refusalOf(access, role);
+  if (refusal !== null)
+    throw new TRPCError({
+      code: refusal.status === 401 ? "UNAUTHORIZED" : "FORBIDDEN",
+      message: refusal.message,
+    });
 }
 
 const requireRole = (role: Role) =>
@@ -125,7 +124,7 @@ export function shareOrViewerProcedure<Schema extends z.ZodType>(
       if (isOpenShare(ctx.access)) {
         const claim = claimOf(parsed as z.output<Schema>);
         if (!(await isShareClaimCovered({ db: ctx.db, grants: ctx.access.grants, claim })))
-          throw new TRPCError({ code: "FORBIDDEN", message: "This share link does not show that." });
+          throw new TRPCError({ code: "FORBIDDEN", message: SHARE_REFUSAL });
       }
       return next();
     });

@@ -59,6 +59,19 @@ export function canActAs(access: Access, role: Role): boolean {
   return access.kind === "user" && hasRole(access.user.role, role);
 }
 
+/** Why an access may not do what `role` may, for the API's one refusal: 401 without an account, else 403. */
+export function refusalOf(access: Access, role: Role): { status: 401 | 403; message: string } | null {
+  if (canActAs(access, role)) return null;
+  if (access.kind !== "user") return { status: 401, message: "Sign in to use this dashboard." };
+  return {
+    status: 403,
+    message: `Your role (${access.user.role}) cannot do this; it needs ${role}. Ask an administrator.`,
+  };
+}
+
+/** What a share link that does not cover a read answers. */
+export const SHARE_REFUSAL = "This share link does not show that.";
+
 /** Who the audit log names for an access. */
 export function actorOf(access: Access): { actorId: string | null; actorEmail: string } {
   if (access.kind === "user") return { actorId: access.user.id, actorEmail: access.user.email };

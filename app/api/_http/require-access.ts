@@ -1,4 +1,4 @@
-import { type Access, canActAs, resolveAccess } from "~/server/auth/access";
+import { type Access, refusalOf, resolveAccess, SHARE_REFUSAL } from "~/server/auth/access";
 import type { Role } from "~/server/auth/roles";
 import { isSameOriginRequest } from "~/server/auth/same-origin";
 import { getAppDeps } from "~/server/composition-root";
@@ -26,11 +26,11 @@ export async function requireAccess(
   if (crossSite !== null) return crossSite;
   const { auth, db } = getAppDeps();
   const access = await resolveAccess({ deps: auth, db, headers: request.headers });
-  if (canActAs(access, role)) return access;
+  const refusal = refusalOf(access, role);
+  if (refusal === null) return access;
   if (access.kind === "share" && access.grants.length > 0 && options.shareClaim !== undefined) {
     if (await isShareClaimCovered({ db, grants: access.grants, claim: options.shareClaim })) return access;
-    return jsonError(403, "This share link does not show that.");
+    return jsonError(403, SHARE_REFUSAL);
   }
-  if (access.kind !== "user") return jsonError(401, "Sign in to use this dashboard.");
-  return jsonError(403, `Your role (${access.user.role}) cannot do this; it needs ${role}.`);
+  return jsonError(refusal.status, refusal.message);
 }
