@@ -39,6 +39,12 @@ const nextConfig: NextConfig = {
     "@prisma/adapter-better-sqlite3",
     "onnxruntime-node",
     "hnswlib-node",
+    // The scale-out drivers (issue 18): BullMQ reads its Lua scripts from its own folder at run time, and pg with
+    // Prisma's pg adapter are loaded the same way as the SQLite driver.
+    "bullmq",
+    "ioredis",
+    "pg",
+    "@prisma/adapter-pg",
     // lib/analysis/shared-workers.ts resolves tsx's require hook for worker threads run from source; bundling
     // tsx would pull in esbuild's binary, which Turbopack cannot parse.
     "tsx",
