@@ -5,8 +5,11 @@ import { JOB_KINDS, type JobKind, type JobPayload, parseJobPayload } from "./job
 import type { ClaimedJob, EnqueueOptions, JobQueue, JobRecord } from "./job-queue";
 import { ACTIVE_JOB_STATUSES, jobStatusSchema } from "./job-status";
 
-// A job is claimed at most this many times: when the worker of its last claim died too, it fails.
-const MAX_JOB_ATTEMPTS = 3;
+// An encode batch is claimed at most this many times: when the worker of its last claim died too, it fails, and the
+// run's coordinator splits it to find the poison image (fan-out-encode-run.ts). Other kinds resume however often their
+// worker dies (an embedded run outlives any number of restarts of npm start).
+const MAX_BATCH_ATTEMPTS = 3;
+const POISON_GUARDED_KINDS: readonly JobKind[] = ["encode-batch"];
 
 /** The embedded queue: the SQLite Job table, the only code that reads or writes it. */
 export class EmbeddedJobQueue implements JobQueue {
@@ -61,7 +64,8 @@ export class EmbeddedJobQueue implements JobQueue {
     const claimable = claimableWhere(options);
     const candidate = await this.db.job.findFirst({ where: claimable, orderBy: { createdAt: "asc" } });
     if (candidate === null) return null;
-    if (candidate.status === "running" && candidate.attempts >= MAX_JOB_ATTEMPTS) {
+    const isPoisonGuarded = POISON_GUARDED_KINDS.includes(kindOf(candidate.kind));
+    if (candidate.status === "running" && isPoisonGuarded && candidate.attempts >= MAX_BATCH_ATTEMPTS) {
       // Its workers died holding it this many times (a poison input that crashes or hangs them): it fails instead
       // of taking down the next worker too.
       await this.db.job.updateMany({

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BullMqJobQueue } from "~/server/jobs/bullmq-job-queue";
 import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
+import { JOB_KINDS } from "~/server/jobs/job-kinds";
 import { runJobLifecycle } from "~/server/jobs/job-lifecycle";
 import type { JobQueue } from "~/server/jobs/job-queue";
 import type { Db } from "~/server/store/db";
 import { createTestDatabase } from "../helpers/synthetic-analysis-run";
 import { freshQueuePrefix, TEST_REDIS_URL } from "../helpers/test-queue";
 
-const KINDS = ["alignment", "encode-run", "projection"] as const;
+const KINDS = JOB_KINDS;
 const alignment = (runId: string) => ({ runId, batchSize: 4, seed: 0, steps: 10 });
 
 /** Each implementation of the JobQueue port, built on one test database; BullMQ's keys under a fresh prefix. */
@@ -99,6 +100,24 @@ describe.each(implementations)("the $name job queue", ({ name, open }) => {
     await queue.complete(done, { rows: [] });
     expect(await queue.latestCompleted("alignment", "r4")).toMatchObject({ id: done, result: { rows: [] } });
     expect(await queue.latestCompleted("alignment", "nope")).toBeNull();
+  });
+
+  it("fails an encode batch whose workers died holding it three times, and keeps resuming other kinds", async () => {
+    const batch = await queue.enqueue("encode-batch", { runId: "poison", imageIds: ["i1"] });
+    const run = await queue.enqueue("encode-run", { runId: "poison" });
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      expect((await claim(batch, `w${attempt}`, 10))?.id).toBe(batch);
+      expect((await claim(run, `w${attempt}`, 10))?.id).toBe(run);
+      // The worker dies: no heartbeat, no end.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    expect(await claim(batch, "w4", 10)).toBeNull();
+    expect(await queue.get(batch)).toMatchObject({
+      status: "failed",
+      error: expect.stringMatching(/stopped 3 times/),
+    });
+    expect((await claim(run, "w4", 10))?.id).toBe(run);
+    await queue.complete(run);
   });
 
   it("delivers every queued job once to one of several workers, oldest first, and nothing twice", async () => {
