@@ -59,24 +59,34 @@ export function framedLayout(props: PlotlyFigureProps): Partial<Layout> {
   };
 }
 
-/** A plotly figure on `root`: drawn once plotly.js has loaded, redrawn in place (Plotly.react) on update. */
-export function createPlotlyChart(root: HTMLElement): ChartRenderer<PlotlyFigureProps> {
-  const graph = document.createElement("div");
+/** The element plotly draws into; `on` subscribes to its events (plotly_click). */
+export type PlotlyGraph = PlotlyHTMLElement & HTMLDivElement;
+
+/**
+ * A plotly graph element on `root`: each update runs `draw` with plotly.js and the latest props once the library
+ * has loaded (never after destroy, so updates made while it loads collapse into one draw), then marks the graph
+ * drawn; destroy purges plotly's state and removes the element.
+ */
+export function createPlotlyRenderer<P>(
+  root: HTMLElement,
+  draw: (library: Plotly, graph: PlotlyGraph, props: P) => Promise<void>,
+): ChartRenderer<P> {
+  const graph = document.createElement("div") as unknown as PlotlyGraph;
   graph.dataset.plotlyFigure = "";
   root.append(graph);
-  let latest: PlotlyFigureProps | null = null;
+  let latest: P | null = null;
   let isDestroyed = false;
-  const draw = async () => {
+  const redraw = async () => {
     const library = await loadPlotly();
-    if (isDestroyed || latest === null) return;
-    graph.dataset.title = latest.title;
-    await library.react(graph, latest.data, framedLayout(latest), CONFIG);
+    const props = latest;
+    if (isDestroyed || props === null) return;
+    await draw(library, graph, props);
     graph.dataset.drawn = "true";
   };
   return {
     update(props) {
       latest = props;
-      void draw();
+      void redraw();
     },
     destroy() {
       isDestroyed = true;
@@ -84,6 +94,14 @@ export function createPlotlyChart(root: HTMLElement): ChartRenderer<PlotlyFigure
       graph.remove();
     },
   };
+}
+
+/** A plotly figure on `root` in the dashboard's frame, redrawn in place (Plotly.react) on update. */
+export function createPlotlyChart(root: HTMLElement): ChartRenderer<PlotlyFigureProps> {
+  return createPlotlyRenderer<PlotlyFigureProps>(root, async (library, graph, props) => {
+    graph.dataset.title = props.title;
+    await library.react(graph, props.data, framedLayout(props), CONFIG);
+  });
 }
 
 /** Saves a drawn figure as PNG (at `scale`×) or SVG under `fileName` (no extension), title and legend included. */

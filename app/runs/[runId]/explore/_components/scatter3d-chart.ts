@@ -1,5 +1,5 @@
-import type { Data, PlotlyHTMLElement } from "plotly.js-dist-min";
-import { framedLayout, loadPlotly } from "~/app/_components/charts/plotly-chart";
+import type { Data } from "plotly.js-dist-min";
+import { createPlotlyRenderer, framedLayout } from "~/app/_components/charts/plotly-chart";
 import type { ChartRenderer } from "~/app/_components/charts/use-chart";
 
 export interface Scatter3dProps {
@@ -25,16 +25,9 @@ const INACTIVE_OPACITY = 0.25;
 
 /** A plotly scatter3d of a source's 3D layout that shows and sets the explorer's selection. */
 export function createScatter3d(root: HTMLElement): ChartRenderer<Scatter3dProps> {
-  const graph = document.createElement("div") as unknown as PlotlyHTMLElement & HTMLDivElement;
-  graph.dataset.plotlyFigure = "";
-  root.append(graph);
-  let latest: Scatter3dProps | null = null;
-  let isDestroyed = false;
-  let isSubscribed = false;
-  const draw = async () => {
-    const plotly = await loadPlotly();
-    const props = latest;
-    if (isDestroyed || props === null) return;
+  // The click handler is subscribed once and calls the latest draw's `onPick`.
+  let onPick: ((row: number) => void) | null = null;
+  return createPlotlyRenderer<Scatter3dProps>(root, async (plotly, graph, props) => {
     const n = props.coords.length / 3;
     const axis = (c: number) => Float32Array.from({ length: n }, (_, i) => props.coords[3 * i + c] ?? 0);
     const [xs, ys, zs] = [axis(0), axis(1), axis(2)];
@@ -75,26 +68,14 @@ export function createScatter3d(root: HTMLElement): ChartRenderer<Scatter3dProps
       },
       { displaylogo: false },
     );
-    if (!isSubscribed) {
-      isSubscribed = true;
+    if (onPick === null) {
       graph.on("plotly_click", (event) => {
         const row = event.points[0]?.customdata;
-        if (typeof row === "number") latest?.onPick(row);
+        if (typeof row === "number") onPick?.(row);
       });
     }
-    graph.dataset.drawn = "true";
+    onPick = props.onPick;
     graph.dataset.points = String(n);
     graph.dataset.selected = String(picked.length);
-  };
-  return {
-    update(props) {
-      latest = props;
-      void draw();
-    },
-    destroy() {
-      isDestroyed = true;
-      void loadPlotly().then((plotly) => plotly.purge(graph));
-      graph.remove();
-    },
-  };
+  });
 }
