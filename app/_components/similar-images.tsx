@@ -3,6 +3,8 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "~/app/_trpc/react";
+import { ImageThumbnail } from "./image-thumbnail";
+import { SourceSelect } from "./source-select";
 
 // Thumbnails in the panel: the image itself and its 11 nearest, two rows of six.
 const NEIGHBOURS = 12;
@@ -32,21 +34,15 @@ export function SimilarImages({ runId, imageId, sources, source, onSource, onSel
     <section aria-label="Similar images" data-testid="similar-images" className="space-y-2">
       <div className="flex flex-wrap items-center gap-3">
         <h2 className="font-medium text-muted text-sm uppercase tracking-wide">Similar images</h2>
-        <label className="flex items-center gap-2 text-muted text-sm">
-          by
-          <select
-            value={source}
-            onChange={(event) => onSource(event.target.value)}
-            data-testid="similar-source"
-            className="rounded border border-line bg-panel px-2 py-0.5 text-white"
-          >
-            {sources.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SourceSelect
+          label="by"
+          labelClassName="flex items-center gap-2 text-muted text-sm"
+          sources={sources}
+          value={source}
+          onPick={onSource}
+          data-testid="similar-source"
+          className="rounded border border-line bg-panel px-2 py-0.5 text-white"
+        />
         {answer.data && onSelect ? (
           <button
             type="button"
@@ -85,12 +81,7 @@ export function SimilarImages({ runId, imageId, sources, source, onSource, onSel
                 title={hit.caption ?? hit.fileName}
                 className="block overflow-hidden rounded border border-line bg-panel hover:border-accent"
               >
-                {/* biome-ignore lint/performance/noImgElement: content-addressed WebP thumbnails need no optimizer. */}
-                <img
-                  src={`/api/images/${hit.sha256}/thumbnail`}
-                  alt={hit.caption ?? hit.fileName}
-                  className="aspect-square w-full object-cover"
-                />
+                <ImageThumbnail image={hit} />
                 <span className="flex justify-between gap-1 px-1 py-0.5 text-xs">
                   <span className="truncate">{hit.fileName}</span>
                   <span className="text-muted tabular-nums">{hit.distance.toFixed(3)}</span>

@@ -2,6 +2,7 @@
 
 import { useState } from "react";
 import { downloadFile } from "~/app/_components/download-file";
+import { thumbnailUrl } from "~/app/_components/image-thumbnail";
 import { rasterizeSvg } from "~/app/_components/rasterize-svg";
 import type { Categories } from "~/lib/viz/categories";
 import { explorerCsv, explorerFigure } from "~/lib/viz/explorer-exports";
@@ -164,7 +165,7 @@ async function downloadPack(
     chosen.map((p) => [p.imageId, p.fileName, p.sha256, p.caption, JSON.stringify(p.labels), p.status]),
   );
   for (const point of chosen.slice(0, PACK_THUMBNAILS)) {
-    const response = await fetch(`/api/images/${point.sha256}/thumbnail`);
+    const response = await fetch(thumbnailUrl(point.sha256));
     if (response.ok)
       files[`thumbnails/${slug(point.fileName)}.webp`] = new Uint8Array(await response.arrayBuffer());
   }

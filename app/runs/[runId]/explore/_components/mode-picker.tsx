@@ -1,5 +1,6 @@
 "use client";
 
+import { SourceSelect } from "~/app/_components/source-select";
 import type { ViewState } from "~/lib/viz/view-state";
 
 const FIELD = "rounded border border-line bg-surface px-2 py-1 text-sm text-white disabled:opacity-60";
@@ -36,21 +37,15 @@ export function ModePicker({
         </select>
       </label>
       {mode === "patches" ? (
-        <label className="flex items-center gap-1 text-muted text-xs">
-          of
-          <select
-            value={patchSource}
-            disabled={isReadOnly}
-            onChange={(event) => onChange({ patchSource: event.target.value, patchSelection: "" })}
-            className={FIELD}
-          >
-            {available.map((source) => (
-              <option key={source} value={source}>
-                {source}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SourceSelect
+          label="of"
+          labelClassName="flex items-center gap-1 text-muted text-xs"
+          sources={available}
+          value={patchSource}
+          disabled={isReadOnly}
+          onPick={(source) => onChange({ patchSource: source, patchSelection: "" })}
+          className={FIELD}
+        />
       ) : null}
     </div>
   );

@@ -1,5 +1,7 @@
 "use client";
 
+import { SourceSelect } from "~/app/_components/source-select";
+
 /** Which sources get a panel, and which panel the others are aligned to. */
 export function PanelPicker({
   available,
@@ -34,21 +36,15 @@ export function PanelPicker({
             </label>
           ))}
         </fieldset>
-        <label className="flex items-center gap-2 text-muted text-xs">
-          Align to
-          <select
-            value={reference}
-            disabled={isReadOnly}
-            onChange={(event) => onChange({ reference: event.target.value })}
-            className="rounded border border-line bg-surface px-2 py-1 text-sm text-white"
-          >
-            {shown.map((source) => (
-              <option key={source} value={source}>
-                {source}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SourceSelect
+          label="Align to"
+          labelClassName="flex items-center gap-2 text-muted text-xs"
+          sources={shown}
+          value={reference}
+          disabled={isReadOnly}
+          onPick={(source) => onChange({ reference: source })}
+          className="rounded border border-line bg-surface px-2 py-1 text-sm text-white"
+        />
       </div>
     </details>
   );

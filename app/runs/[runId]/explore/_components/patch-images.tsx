@@ -1,6 +1,7 @@
 "use client";
 
 import { useMemo } from "react";
+import { thumbnailUrl } from "~/app/_components/image-thumbnail";
 import { type DecodedPatchPanel, selectedPatchesByImage } from "~/lib/viz/patches";
 import type { AnalysisPoint } from "./explorer-data";
 
@@ -51,7 +52,7 @@ export function PatchImages({
                   aria-label={point?.fileName}
                 >
                   <image
-                    href={`/api/images/${point?.sha256}/thumbnail`}
+                    href={point === undefined ? undefined : thumbnailUrl(point.sha256)}
                     width={cols}
                     height={rows}
                     preserveAspectRatio="none"

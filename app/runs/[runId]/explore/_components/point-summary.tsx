@@ -1,3 +1,4 @@
+import { thumbnailUrl } from "~/app/_components/image-thumbnail";
 import type { AnalysisPoint } from "./explorer-data";
 
 /** The hover card of a point: thumbnail, file name and caption. */
@@ -6,7 +7,7 @@ export function PointSummary({ point }: { point: AnalysisPoint }) {
     <div data-testid="hover-card">
       {/* biome-ignore lint/performance/noImgElement: content-addressed WebP thumbnails need no optimizer. */}
       <img
-        src={`/api/images/${point.sha256}/thumbnail`}
+        src={thumbnailUrl(point.sha256)}
         alt=""
         className="mb-1 aspect-square w-full rounded bg-black object-cover"
       />

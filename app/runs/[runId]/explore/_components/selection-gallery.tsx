@@ -2,6 +2,7 @@
 
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useRef } from "react";
+import { ImageThumbnail } from "../../../../_components/image-thumbnail";
 import { useGridColumns } from "../../../../_components/use-grid-columns";
 import { VirtualGridRows } from "../../../../_components/virtual-grid-rows";
 
@@ -67,12 +68,7 @@ export function SelectionGallery({
                 title={image.caption ?? image.fileName}
                 className="block w-full overflow-hidden rounded border border-line bg-panel hover:border-accent focus-visible:border-accent"
               >
-                {/* biome-ignore lint/performance/noImgElement: content-addressed WebP thumbnails need no optimizer. */}
-                <img
-                  src={`/api/images/${image.sha256}/thumbnail`}
-                  alt={image.caption ?? image.fileName}
-                  className="aspect-square w-full object-cover"
-                />
+                <ImageThumbnail image={image} />
                 <span className="block truncate px-1 py-0.5 text-left text-xs">{image.fileName}</span>
               </button>
             </li>

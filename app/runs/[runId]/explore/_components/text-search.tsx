@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
+import { SourceSelect } from "~/app/_components/source-select";
 import { useTRPC } from "~/app/_trpc/react";
 
 // Images a phrase selects: enough to see where it lands in every panel, few enough to stay a pointed answer.
@@ -64,20 +65,14 @@ export function TextSearch({ runId, sources, defaultSource, onSelect }: TextSear
         data-testid="text-search-input"
         className="min-w-64 flex-1 rounded border border-line bg-surface px-2 py-1 text-white"
       />
-      <label className="flex items-center gap-1 text-muted">
-        through P of
-        <select
-          value={source}
-          onChange={(event) => setPicked(event.target.value)}
-          className="rounded border border-line bg-surface px-1 py-0.5 text-white"
-        >
-          {sources.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </label>
+      <SourceSelect
+        label="through P of"
+        labelClassName="flex items-center gap-1 text-muted"
+        sources={sources}
+        value={source}
+        onPick={setPicked}
+        className="rounded border border-line bg-surface px-1 py-0.5 text-white"
+      />
       <button type="submit" className="rounded border border-line px-3 py-1 hover:border-accent">
         Search
       </button>
