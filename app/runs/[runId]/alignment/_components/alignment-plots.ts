@@ -154,6 +154,12 @@ export function ckaHeatmap(
   } satisfies PlotlyFigureProps;
 }
 
+// The recalls the bar figure groups per source: the row's field and its legend name.
+const RECALLS = [
+  { key: "r1", name: "R@1" },
+  { key: "r5", name: "R@5" },
+] as const;
+
 /** Held-out image→text recall at 1 and 5 per source, grouped bars, best loss first. */
 export function retrievalBars(text: Text, rows: readonly PlottedRow[]) {
   const sorted = [...rows].sort((a, b) => a.heldOutLoss - b.heldOutLoss);
@@ -161,24 +167,16 @@ export function retrievalBars(text: Text, rows: readonly PlottedRow[]) {
   return {
     ...text,
     ...WIDE,
-    data: [
-      {
+    data: RECALLS.map(
+      ({ key, name }, i): Data => ({
         type: "bar",
-        name: "R@1",
+        name,
         x: sources,
-        y: sorted.map((r) => r.r1),
-        marker: { color: colourAt(0) },
-        hovertemplate: "%{x}<br>R@1 %{y:.1%}<extra></extra>",
-      },
-      {
-        type: "bar",
-        name: "R@5",
-        x: sources,
-        y: sorted.map((r) => r.r5),
-        marker: { color: colourAt(1) },
-        hovertemplate: "%{x}<br>R@5 %{y:.1%}<extra></extra>",
-      },
-    ],
+        y: sorted.map((r) => r[key]),
+        marker: { color: colourAt(i) },
+        hovertemplate: `%{x}<br>${name} %{y:.1%}<extra></extra>`,
+      }),
+    ),
     layout: {
       barmode: "group",
       xaxis: { automargin: true, tickangle: -30 },
