@@ -90,10 +90,23 @@ export class BullMqJobQueue implements JobQueue {
     staleAfterMs: number;
     jobId?: string;
   }): Promise<ClaimedJob | null> {
-    await this.relayIfDue(options);
     // A job asked for by id (the CLI runs its own run in-process) is claimed in the table; its delivery is dropped
     // when a worker takes it.
     if (options.jobId !== undefined) return this.records.claim(options);
+    // Deliveries first; when there is none, the relay looks at the table (rows committed since, stale rows) and the
+    // queue is asked once more, so a claim right after a transaction's enqueue finds its job.
+    const delivered = await this.takeDelivery(options);
+    if (delivered !== null || !(await this.relay(options, false))) return delivered;
+    return this.takeDelivery(options);
+  }
+
+  private async takeDelivery(options: {
+    workerId: string;
+    kinds: readonly JobKind[];
+    staleAfterMs: number;
+  }): Promise<ClaimedJob | null> {
+    // Busy workers relay too, now and then: a job whose worker died must come back even while deliveries flow.
+    await this.relay(options, true);
     for (const kind of options.kinds) {
       const worker = this.workerFor(kind);
       for (;;) {
@@ -179,11 +192,19 @@ export class BullMqJobQueue implements JobQueue {
     await held.delivery.moveToCompleted(null, held.token, false).catch(() => undefined);
   }
 
-  /** The outbox relay: every claimable row gets a delivery (posting one Redis already holds changes nothing). */
-  private async relayIfDue(options: { kinds: readonly JobKind[]; staleAfterMs: number }): Promise<void> {
-    if (Date.now() - this.lastRelay < RELAY_MS) return;
+  /**
+   * The outbox relay: every claimable row gets a delivery (posting one Redis already holds changes nothing). With
+   * `onlyIfDue`, at most once per RELAY_MS. True when it posted something.
+   */
+  private async relay(
+    options: { kinds: readonly JobKind[]; staleAfterMs: number },
+    onlyIfDue: boolean,
+  ): Promise<boolean> {
+    if (onlyIfDue && Date.now() - this.lastRelay < RELAY_MS) return false;
     this.lastRelay = Date.now();
-    for (const job of await this.records.listClaimable(options)) await this.post(job.kind, job.id);
+    const claimable = await this.records.listClaimable(options);
+    for (const job of claimable) await this.post(job.kind, job.id);
+    return claimable.length > 0;
   }
 
   private workerFor(kind: JobKind): Worker<DeliveryData> {

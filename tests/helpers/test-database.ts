@@ -9,9 +9,8 @@ import { ROOT } from "./processes";
 /**
  * Where the integration suite keeps its data. By default each test file gets a SQLite file in its DATA_DIR; with
  * TEST_POSTGRES_URL (a PostgreSQL server URL whose role may create databases: CI's second pass, `.ci/run`) each
- * gets a database of its own on that server, a copy of a template migrated once with the PostgreSQL migrations
- * (`migrate deploy` takes over ten seconds there: Prisma's WebAssembly engine leaves a 10 s timer behind), dropped
- * afterwards.
+ * gets a database of its own on that server, a copy of a template migrated once with the PostgreSQL migrations (a
+ * copy takes milliseconds, `migrate deploy` seconds), dropped afterwards.
  */
 export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL;
 
