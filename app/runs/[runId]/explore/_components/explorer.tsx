@@ -73,6 +73,7 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
     return picked.length > 0 ? picked : available;
   }, [state.sources, available]);
   const reference = pickSource(shown, state.reference);
+  const patchSource = pickSource(available, state.patchSource || reference);
   const selectedImages = useMemo(
     () => decodeSelection(state.selection, pointList.length),
     [state.selection, pointList.length],
@@ -82,7 +83,7 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
     state,
     shown,
     reference,
-    patchSource: pickSource(available, state.patchSource || reference),
+    patchSource,
     points: pointList,
     indexOfImage,
     selected: selectedImages,
@@ -216,7 +217,7 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
         <ToolPicker tool={tool} onTool={setTool} />
         <ModePicker
           mode={state.mode}
-          patchSource={pickSource(available, state.patchSource || reference)}
+          patchSource={patchSource}
           available={available}
           isReadOnly={isReadOnly}
           onChange={onStateChange}
