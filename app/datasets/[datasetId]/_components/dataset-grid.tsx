@@ -1,8 +1,6 @@
 "use client";
 
-import { useWindowVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useRef } from "react";
-import { useGridColumns } from "~/app/_components/use-grid-columns";
+import { usePagedWindowGrid } from "~/app/_components/use-paged-window-grid";
 import { VirtualGridRows } from "~/app/_components/virtual-grid-rows";
 import type { RouterOutputs } from "~/app/_trpc/router-types";
 
@@ -22,19 +20,16 @@ export function DatasetGrid(props: {
   onLoadMore: () => void;
 }) {
   const { items, hasMore, isLoadingMore, onLoadMore } = props;
-  const listRef = useRef<HTMLDivElement>(null);
-  const columns = useGridColumns(listRef, TILE_MIN_WIDTH, GAP);
-  const rowCount = Math.ceil(items.length / columns);
-  const virtualizer = useWindowVirtualizer({
-    count: rowCount,
-    estimateSize: () => ESTIMATED_ROW_HEIGHT,
+  const { listRef, columns, virtualizer } = usePagedWindowGrid({
+    itemCount: items.length,
+    minWidth: TILE_MIN_WIDTH,
+    gap: GAP,
+    estimatedRowHeight: ESTIMATED_ROW_HEIGHT,
     overscan: 2,
-    scrollMargin: listRef.current?.offsetTop ?? 0,
+    hasMore,
+    isLoadingMore,
+    onLoadMore,
   });
-  const lastRow = virtualizer.getVirtualItems().at(-1)?.index ?? -1;
-  useEffect(() => {
-    if (lastRow >= rowCount - 1 && hasMore && !isLoadingMore) onLoadMore();
-  }, [lastRow, rowCount, hasMore, isLoadingMore, onLoadMore]);
 
   return (
     <div ref={listRef} data-testid="dataset-grid" data-total={props.total} data-loaded={items.length}>

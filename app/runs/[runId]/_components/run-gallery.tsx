@@ -1,9 +1,7 @@
 "use client";
 
-import { useWindowVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useRef } from "react";
+import { usePagedWindowGrid } from "~/app/_components/use-paged-window-grid";
 import type { RouterOutputs } from "~/app/_trpc/router-types";
-import { useGridColumns } from "../../../_components/use-grid-columns";
 import { VirtualGridRows } from "../../../_components/virtual-grid-rows";
 import { ImageCard } from "./image-card";
 
@@ -31,19 +29,16 @@ export function RunGallery({
   isLoadingMore: boolean;
   onLoadMore: () => void;
 }) {
-  const listRef = useRef<HTMLDivElement>(null);
-  const columns = useGridColumns(listRef, CARD_MIN_WIDTH, GAP);
-  const rowCount = Math.ceil(items.length / columns);
-  const virtualizer = useWindowVirtualizer({
-    count: rowCount,
-    estimateSize: () => ESTIMATED_ROW_HEIGHT,
+  const { listRef, columns, virtualizer } = usePagedWindowGrid({
+    itemCount: items.length,
+    minWidth: CARD_MIN_WIDTH,
+    gap: GAP,
+    estimatedRowHeight: ESTIMATED_ROW_HEIGHT,
     overscan: 1,
-    scrollMargin: listRef.current?.offsetTop ?? 0,
+    hasMore,
+    isLoadingMore,
+    onLoadMore,
   });
-  const lastRow = virtualizer.getVirtualItems().at(-1)?.index ?? -1;
-  useEffect(() => {
-    if (lastRow >= rowCount - 1 && hasMore && !isLoadingMore) onLoadMore();
-  }, [lastRow, rowCount, hasMore, isLoadingMore, onLoadMore]);
 
   return (
     <div ref={listRef} data-testid="run-gallery" data-total={total} data-loaded={items.length}>
