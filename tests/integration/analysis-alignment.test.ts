@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalFeatureStore } from "~/server/features/feature-store";
-import { processJob, type WorkerDeps } from "~/server/jobs/run-worker";
+import type { WorkerDeps } from "~/server/jobs/run-worker";
 import { createInferenceClient } from "~/server/services/inference-client";
 import type { Db } from "~/server/store/db";
 import { callerOfWorkerDeps } from "../helpers/api-context";
+import { processRequestedJob } from "../helpers/process-requested-job";
 import {
   createSyntheticAnalysisRun,
   createTestDatabase,
@@ -77,14 +78,7 @@ describe("the alignment job", () => {
       await caller.analysis.requestAlignment({ runId: run.runId, batchSize: BATCH, seed: 5, steps: 120 }),
     ).toEqual({ jobId });
 
-    const job = await deps.queue.claim({
-      workerId: deps.workerId,
-      kinds: ["alignment"],
-      staleAfterMs: 60_000,
-      jobId,
-    });
-    if (job === null) throw new Error("the job was not claimable");
-    await processJob(deps, job);
+    await processRequestedJob(deps, "alignment", jobId);
     expect(await caller.analysis.job({ jobId })).toMatchObject({
       status: "completed",
       fraction: 1,

@@ -4,7 +4,7 @@ import { LocalFeatureStore } from "~/server/features/feature-store";
 import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import type { JobKind, JobPayload } from "~/server/jobs/job-kinds";
 import type { EnqueueOptions } from "~/server/jobs/job-queue";
-import { processJob, runWorker, type WorkerDeps } from "~/server/jobs/run-worker";
+import { runWorker, type WorkerDeps } from "~/server/jobs/run-worker";
 import { ComputeCancelledError, runInComputeThread } from "~/server/services/analysis/compute-thread";
 import { getJob } from "~/server/services/analysis/get-job";
 import { getProjections } from "~/server/services/analysis/get-projections";
@@ -12,6 +12,7 @@ import { requestPatchProjection, requestProjections } from "~/server/services/an
 import { createInferenceClient } from "~/server/services/inference-client";
 import type { Db } from "~/server/store/db";
 import { callerOfWorkerDeps } from "../helpers/api-context";
+import { processRequestedJob } from "../helpers/process-requested-job";
 import { waitUntil } from "../helpers/processes";
 import {
   createSyntheticAnalysisRun,
@@ -80,18 +81,6 @@ afterAll(async () => {
   await cleanup?.();
 });
 
-/** Claims and processes the one queued job, as the worker does. */
-async function processNextJob(jobId: string): Promise<void> {
-  const job = await queue.claim({
-    workerId: deps.workerId,
-    kinds: ["projection"],
-    staleAfterMs: 60_000,
-    jobId,
-  });
-  expect(job?.id).toBe(jobId);
-  if (job) await processJob(deps, job);
-}
-
 function rmsd(a: Float32Array, b: Float32Array): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += ((a[i] as number) - (b[i] as number)) ** 2;
@@ -122,7 +111,7 @@ describe("projection jobs", () => {
     expect(await requestProjections(request)).toEqual({ status: "pending", jobId: first.jobId });
     expect(await getJob({ queue, jobId: first.jobId })).toMatchObject({ status: "queued", fraction: 0 });
 
-    await processNextJob(first.jobId);
+    await processRequestedJob(deps, "projection", first.jobId);
     const job = await getJob({ queue, jobId: first.jobId });
     expect(job).toMatchObject({ kind: "projection", status: "completed", fraction: 1, error: null });
     const reported = queue.progress.filter((p) => p.jobId === first.jobId);
@@ -187,7 +176,7 @@ describe("projection jobs", () => {
     const compute = async (params: typeof UMAP) => {
       const pending = await requestProjections({ ...request, params });
       if (pending.status !== "pending") throw new Error("expected a job");
-      await processNextJob(pending.jobId);
+      await processRequestedJob(deps, "projection", pending.jobId);
       const ready = await requestProjections({ ...request, params });
       if (ready.status !== "ready") throw new Error("expected panels");
       return ready.panels[0];
@@ -274,7 +263,7 @@ describe("projection jobs", () => {
     };
     const pending = await requestPatchProjection(request);
     if (pending.status !== "pending") throw new Error("expected a job");
-    await processNextJob(pending.jobId);
+    await processRequestedJob(deps, "projection", pending.jobId);
     const ready = await requestPatchProjection(request);
     if (ready.status !== "ready") throw new Error("expected a panel");
     const { panel } = ready;

@@ -4,7 +4,7 @@ import { meanOfPatchTokens, type Tensor } from "~/lib/tensor";
 import { LocalFeatureStore } from "~/server/features/feature-store";
 import { loadPooledVectors } from "~/server/features/pooled-vectors";
 import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
-import { processJob, type WorkerDeps } from "~/server/jobs/run-worker";
+import type { WorkerDeps } from "~/server/jobs/run-worker";
 import { alignmentResultSchema } from "~/server/services/analysis/alignment-types";
 import type { TextFeatureProvider } from "~/server/services/analysis/text-features";
 import { createInferenceClient } from "~/server/services/inference-client";
@@ -12,6 +12,7 @@ import { findSimilarImages } from "~/server/services/search/find-similar-images"
 import { searchByText } from "~/server/services/search/search-by-text";
 import type { Db } from "~/server/store/db";
 import { callerOfWorkerDeps } from "../helpers/api-context";
+import { processRequestedJob } from "../helpers/process-requested-job";
 import {
   createSyntheticAnalysisRun,
   createTestDatabase,
@@ -141,14 +142,7 @@ describe("search by text", () => {
       seed: 1,
       steps: 200,
     });
-    const job = await deps.queue.claim({
-      workerId: deps.workerId,
-      kinds: ["alignment"],
-      staleAfterMs: 60_000,
-      jobId,
-    });
-    if (job === null) throw new Error("the job was not claimable");
-    await processJob(deps, job);
+    await processRequestedJob(deps, "alignment", jobId);
     // The charts' DTO leaves the probe weights on the server.
     expect(await caller.analysis.alignment({ runId: run.runId })).not.toHaveProperty("probes");
 
