@@ -1,9 +1,7 @@
 "use client";
 
-import { useQueryClient } from "@tanstack/react-query";
-import { useRouter } from "next/navigation";
 import { type DragEvent, type FormEvent, useState } from "react";
-import { useTRPC } from "~/app/_trpc/react";
+import { DatasetNameField, useOpenNewDataset } from "./new-dataset";
 import { ProgressBar } from "./progress-bar";
 import {
   filesOfDrop,
@@ -20,9 +18,7 @@ import {
  * thumbnails the files. Opens the new dataset's page when it is done.
  */
 export function DatasetUpload() {
-  const trpc = useTRPC();
-  const router = useRouter();
-  const queryClient = useQueryClient();
+  const openNewDataset = useOpenNewDataset();
   const [name, setName] = useState("");
   const [files, setFiles] = useState<PickedFile[]>([]);
   const [manifest, setManifest] = useState<File | null>(null);
@@ -47,8 +43,7 @@ export function DatasetUpload() {
     setProgress({ sentBytes: 0, totalBytes: 0, stored: null, storeTotal: null });
     try {
       const report = await sendUpload({ name: name.trim(), files, manifest, onProgress: setProgress });
-      await queryClient.invalidateQueries({ queryKey: trpc.catalog.datasets.queryKey() });
-      router.push(`/datasets/${report.dataset.id}`);
+      await openNewDataset(report.dataset.id);
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : String(failure));
     }
@@ -116,16 +111,7 @@ export function DatasetUpload() {
           ) : null}
         </p>
       </section>
-      <label className="block">
-        <span className="text-muted">Dataset name</span>
-        <input
-          value={name}
-          onChange={(event) => setName(event.target.value)}
-          required
-          maxLength={200}
-          className="mt-1 block w-full rounded border border-line bg-surface p-1"
-        />
-      </label>
+      <DatasetNameField value={name} onChange={setName} />
       {progress !== null ? (
         <div className="space-y-2">
           <ProgressBar

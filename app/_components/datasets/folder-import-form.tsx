@@ -1,24 +1,20 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useRouter } from "next/navigation";
+import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { useTRPC } from "~/app/_trpc/react";
+import { DatasetNameField, useOpenNewDataset } from "./new-dataset";
 
 /** Imports a folder that is already on the server (under IMPORT_ROOTS), with an optional manifest path. */
 export function FolderImportForm() {
   const trpc = useTRPC();
-  const router = useRouter();
-  const queryClient = useQueryClient();
+  const openNewDataset = useOpenNewDataset();
   const [name, setName] = useState("");
   const [folder, setFolder] = useState("");
   const [manifestPath, setManifestPath] = useState("");
   const importFolder = useMutation(
     trpc.datasets.importFolder.mutationOptions({
-      onSuccess: async (report) => {
-        await queryClient.invalidateQueries({ queryKey: trpc.catalog.datasets.queryKey() });
-        router.push(`/datasets/${report.dataset.id}`);
-      },
+      onSuccess: (report) => openNewDataset(report.dataset.id),
     }),
   );
   const submit = (event: FormEvent) => {
@@ -42,16 +38,7 @@ export function FolderImportForm() {
         For large sets already on this machine: a folder under one of the import roots (IMPORT_ROOTS; by
         default the data folder's imports/), given as a path inside a root or as an absolute path.
       </p>
-      <label className="block">
-        <span className="text-muted">Dataset name</span>
-        <input
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          required
-          maxLength={200}
-          className="mt-1 block w-full rounded border border-line bg-surface p-1"
-        />
-      </label>
+      <DatasetNameField value={name} onChange={setName} />
       <label className="block">
         <span className="text-muted">Folder</span>
         <input
