@@ -9,7 +9,9 @@
  *    queue on SQLite, and through BullMQ on PostgreSQL + Redis, against bare BullMQ (add, fetch, complete without the
  *    Job table) as the baseline of what Redis itself costs, all in the same run.
  *
- * Scratch databases on the PostgreSQL server are dropped afterwards. Writes bench/results/scale.json.
+ * `--only queue` measures part 2 alone (light: seconds of database and Redis work), `--only encode` part 1 alone.
+ * Scratch databases on the PostgreSQL server are dropped afterwards. Writes bench/results/scale.json (merging the parts
+ * already there).
  */
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -212,13 +214,25 @@ async function main(args: string[]): Promise<void> {
   const redisUrl = option(args, "--redis-url", "redis://127.0.0.1:6379");
   const work = await fs.mkdtemp(path.join(os.tmpdir(), "bench-scale-"));
   try {
-    const overhead = await queueOverhead(postgresUrl, redisUrl, work);
-    const one = await encodeRate(1, postgresUrl, redisUrl, work);
-    const two = await encodeRate(2, postgresUrl, redisUrl, work);
+    const only = args.includes("--only") ? option(args, "--only") : undefined;
+    const previous = await fs
+      .readFile(RESULTS, "utf8")
+      .then((text) => JSON.parse(text) as Record<string, unknown>)
+      .catch(() => ({}));
+    const overhead = only === "encode" ? {} : await queueOverhead(postgresUrl, redisUrl, work);
+    let encode = {};
+    if (only !== "queue") {
+      const one = await encodeRate(1, postgresUrl, redisUrl, work);
+      const two = await encodeRate(2, postgresUrl, redisUrl, work);
+      encode = {
+        encode_images_s_one_worker: median(one),
+        encode_images_s_two_workers: median(two),
+        encode_speedup_two_workers: median(two) / median(one),
+      };
+    }
     const result = {
-      encode_images_s_one_worker: median(one),
-      encode_images_s_two_workers: median(two),
-      encode_speedup_two_workers: median(two) / median(one),
+      ...previous,
+      ...encode,
       ...overhead,
       settings: {
         images_per_run: IMAGES,
