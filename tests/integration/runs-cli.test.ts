@@ -168,7 +168,10 @@ describe("fvl encode / runs / export", () => {
       expect(await store.verify(row.featureFile ?? "", row.featureSha256 ?? "")).toBe(true);
   });
 
-  it("exports npy and safetensors that NumPy reads back to the stored values", async () => {
+  // Three fvl processes and NumPy: over a minute on a loaded 2-core machine, more with PostgreSQL (CI's second pass).
+  it("exports npy and safetensors that NumPy reads back to the stored values", {
+    timeout: 180_000,
+  }, async () => {
     const out = path.join(work, "export");
     await fvl(["export", "mixed", "--format", "npy", "--out", path.join(out, "npy")]);
     await fvl(["export", "mixed", "--format", "safetensors", "--out", path.join(out, "st")]);
