@@ -49,6 +49,8 @@ const nextConfig: NextConfig = {
     // tsx would pull in esbuild's binary, which Turbopack cannot parse.
     "tsx",
     "esbuild",
+    // The inference client's HTTP agent (long batch calls) is loaded from node_modules like the drivers above.
+    "undici",
   ],
   typedRoutes: false,
   // Every answer but the stored images, which carry their own stricter, sandboxing policy (app/api/images).
