@@ -313,9 +313,10 @@ describe("explorer after the alignment analysis", () => {
       expect(await scene.locator("canvas").count()).toBeGreaterThan(0);
       // A legend entry selects its images in the 2D panels: the 3D view shows the same selection.
       await page.getByRole("region", { name: "Legend" }).getByRole("button").first().click();
-      const count = Number(
-        /^(\d+) selected$/.exec((await page.getByTestId("selection-count").textContent()) ?? "")?.[1],
-      );
+      // The selection count updates on the next render after the click: wait for it rather than read it at once.
+      const selectionCount = page.getByTestId("selection-count");
+      await selectionCount.filter({ hasText: /^[1-9]\d* selected$/ }).waitFor({ timeout: 30_000 });
+      const count = Number(/^(\d+) selected$/.exec((await selectionCount.textContent()) ?? "")?.[1]);
       expect(count).toBeGreaterThan(0);
       await waitUntil(
         async () => (await scene.getAttribute("data-selected")) === String(count),
