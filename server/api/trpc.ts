@@ -8,7 +8,14 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, type z } from "zod";
 import { AppError, type AppErrorCode } from "~/server/app-error";
-import { type Access, actorOf, refusalOf, resolveAccess, SHARE_REFUSAL } from "~/server/auth/access";
+import {
+  type Access,
+  actorOf,
+  isOpenShare,
+  refusalOf,
+  resolveAccess,
+  SHARE_REFUSAL,
+} from "~/server/auth/access";
 import type { Role } from "~/server/auth/roles";
 import { type AppDeps, getAppDeps } from "~/server/composition-root";
 import { auditDetailOf, recordAudit } from "~/server/services/audit/record-audit";
@@ -128,8 +135,4 @@ export function shareOrViewerProcedure<Schema extends z.ZodType>(
       }
       return next();
     });
-}
-
-function isOpenShare(access: Access): access is Extract<Access, { kind: "share" }> {
-  return access.kind === "share" && access.grants.length > 0;
 }

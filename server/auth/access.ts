@@ -53,6 +53,11 @@ export async function resolveAccess(options: { deps: AuthDeps; db: Db; headers: 
   return { kind: "share", grants: await resolveShareGrants({ db: options.db, tokens }) };
 }
 
+/** A visitor without an account holding at least one share link that still opens. */
+export function isOpenShare(access: Access): access is Extract<Access, { kind: "share" }> {
+  return access.kind === "share" && access.grants.length > 0;
+}
+
 /** Whether the access may do what `role` may. */
 export function canActAs(access: Access, role: Role): boolean {
   if (access.kind === "open") return true;

@@ -50,16 +50,22 @@ export async function encodeRun(options: EncodeRunOptions): Promise<void> {
   await refreshCounts(db, runId);
 }
 
-/** The run and its images in dataset order that have no outcome stored yet. */
-export async function runTodo(db: Db, runId: string) {
+/**
+ * The run and its images in dataset order that have no outcome stored yet; with `imageIds`, only those of them (one
+ * fanned-out batch reads its own rows, not the whole dataset's).
+ */
+export async function runTodo(db: Db, runId: string, imageIds?: readonly string[]) {
   const run = await db.run.findUniqueOrThrow({ where: { id: runId } });
+  const only = imageIds === undefined ? {} : { imageId: { in: [...imageIds] } };
   const items = await db.datasetItem.findMany({
-    where: { datasetId: run.datasetId },
+    where: { datasetId: run.datasetId, ...only },
     orderBy: { position: "asc" },
     include: { image: true },
   });
   const stored = new Set(
-    (await db.runImage.findMany({ where: { runId }, select: { imageId: true } })).map((r) => r.imageId),
+    (await db.runImage.findMany({ where: { runId, ...only }, select: { imageId: true } })).map(
+      (r) => r.imageId,
+    ),
   );
   return { run, todo: items.filter((item) => !stored.has(item.imageId)), total: items.length };
 }
@@ -71,13 +77,8 @@ export async function runTodo(db: Db, runId: string) {
 export async function encodeRunImages(
   options: Omit<EncodeRunOptions, "isCancelled" | "onProgress"> & { imageIds: readonly string[] },
 ): Promise<RunCounts> {
-  const { run, todo } = await runTodo(options.db, options.runId);
-  const wanted = new Set(options.imageIds);
-  await encodeItems(
-    options,
-    run,
-    todo.filter((item) => wanted.has(item.imageId)),
-  );
+  const { run, todo } = await runTodo(options.db, options.runId, options.imageIds);
+  await encodeItems(options, run, todo);
   return refreshCounts(options.db, options.runId);
 }
 

@@ -1,7 +1,7 @@
 import { markRunStarted } from "~/server/services/runs/run-status";
 import { type EncodeRunOptions, recordFailure, refreshCounts, runTodo } from "./encode-run";
 import type { ClaimedJob, JobQueue } from "./job-queue";
-import type { JobOutcome } from "./job-status";
+import { isActiveStatus, type JobOutcome } from "./job-status";
 
 // How often the coordinator looks at its batches when this worker has no batch to run itself.
 const POLL_MS = 500;
@@ -55,8 +55,7 @@ export async function fanOutEncodeRun(options: FanOutOptions): Promise<void> {
     else await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     for (const [id, imageIds] of [...pending]) {
       const job = await queue.get(id);
-      if (job !== null && job.status !== "completed" && job.status !== "cancelled" && job.status !== "failed")
-        continue;
+      if (job !== null && isActiveStatus(job.status)) continue;
       pending.delete(id);
       if (job?.status !== "failed") continue;
       const [only, ...others] = imageIds;

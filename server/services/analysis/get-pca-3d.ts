@@ -2,6 +2,7 @@ import { fitPca, transformPca } from "~/lib/analysis";
 import { base64OfTypedArray } from "~/lib/codec/base64";
 import { AppError } from "~/server/app-error";
 import { loadPooledVectors } from "~/server/features/pooled-vectors";
+import { putBounded } from "~/server/services/bounded-cache";
 import type { Db } from "~/server/store/db";
 
 export interface Pca3dView {
@@ -48,11 +49,6 @@ export async function getPca3d(options: { db: Db; runId: string; source: string 
     coords: base64OfTypedArray(coords),
     explainedVarianceRatio: Array.from(model.explainedVarianceRatio),
   };
-  cache.set(key, view);
-  while (cache.size > MAX_CACHED) {
-    const oldest = cache.keys().next().value;
-    if (oldest === undefined) break;
-    cache.delete(oldest);
-  }
+  putBounded(cache, key, view, MAX_CACHED);
   return view;
 }

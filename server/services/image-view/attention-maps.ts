@@ -1,6 +1,7 @@
 import { base64OfTypedArray } from "~/lib/codec/base64";
 import type { AttentionGrids } from "~/lib/tensor/attention-grids";
 import { AppError } from "~/server/app-error";
+import { putBounded } from "~/server/services/bounded-cache";
 import type { InferenceClient } from "~/server/services/inference-client";
 import { runSettingsSchema } from "~/server/services/runs/run-settings";
 import { readStoredFile } from "~/server/store/content-store";
@@ -59,13 +60,11 @@ export function getAttentionMaps(options: AttentionMapsOptions): Promise<Attenti
   const key = `${options.runId}:${options.imageId}`;
   const cached = cache.get(key);
   if (cached !== undefined) {
-    cache.delete(key);
-    cache.set(key, cached);
+    putBounded(cache, key, cached, CACHE_SIZE);
     return cached;
   }
   const pending = computeAttentionMaps(options);
-  cache.set(key, pending);
-  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value ?? "");
+  putBounded(cache, key, pending, CACHE_SIZE);
   // A failure is not remembered: the next request tries again (the server may be back).
   pending.catch(() => cache.get(key) === pending && cache.delete(key));
   return pending;

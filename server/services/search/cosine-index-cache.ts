@@ -1,6 +1,7 @@
 import { applyProjection, buildCosineIndex, type CosineIndex, type LinearProjection } from "~/lib/analysis";
 import { AppError } from "~/server/app-error";
 import { loadPooledVectors } from "~/server/features/pooled-vectors";
+import { putBounded } from "~/server/services/bounded-cache";
 import type { Db } from "~/server/store/db";
 
 /** One run and source's pooled vectors (or their probe images) as a cosine index, rows in dataset order. */
@@ -45,22 +46,15 @@ export async function getRunSourceIndex(options: {
   if (cached !== undefined) {
     const entry = await cached.catch(() => null);
     if (entry !== null && entry.index.size === count) {
-      cache.delete(key);
-      cache.set(key, cached);
+      putBounded(cache, key, cached, MAX_CACHED);
       return { entry, isNew: false };
     }
-    cache.delete(key);
   }
   const building = buildRunSourceIndex(db, runId, source, probe?.projection);
-  cache.set(key, building);
+  putBounded(cache, key, building, MAX_CACHED);
   building.catch(() => {
     if (cache.get(key) === building) cache.delete(key);
   });
-  while (cache.size > MAX_CACHED) {
-    const oldest = cache.keys().next().value;
-    if (oldest === undefined) break;
-    cache.delete(oldest);
-  }
   return { entry: await building, isNew: true };
 }
 
