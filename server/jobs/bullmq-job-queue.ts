@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import type { Db } from "~/server/store/db";
 import { EmbeddedJobQueue } from "./embedded-job-queue";
 import { JOB_KINDS, type JobKind, type JobPayload } from "./job-kinds";
-import type { ClaimedJob, EnqueueOptions, JobQueue, JobRecord } from "./job-queue";
+import type { ClaimedJob, ClaimOptions, EnqueueOptions, JobQueue, JobRecord } from "./job-queue";
 
 // Queued jobs and jobs of dead workers are (re)posted to Redis at most this often by a claiming process (the relay).
 const RELAY_MS = 1_000;
@@ -84,12 +84,7 @@ export class BullMqJobQueue implements JobQueue {
     return this.records.latestCompleted(kind, runId);
   }
 
-  async claim(options: {
-    workerId: string;
-    kinds: readonly JobKind[];
-    staleAfterMs: number;
-    jobId?: string;
-  }): Promise<ClaimedJob | null> {
+  async claim(options: ClaimOptions): Promise<ClaimedJob | null> {
     // A job asked for by id (the CLI runs its own run in-process) is claimed in the table; its delivery is dropped
     // when a worker takes it.
     if (options.jobId !== undefined) return this.records.claim(options);
@@ -100,11 +95,7 @@ export class BullMqJobQueue implements JobQueue {
     return this.takeDelivery(options);
   }
 
-  private async takeDelivery(options: {
-    workerId: string;
-    kinds: readonly JobKind[];
-    staleAfterMs: number;
-  }): Promise<ClaimedJob | null> {
+  private async takeDelivery(options: Omit<ClaimOptions, "jobId">): Promise<ClaimedJob | null> {
     // Busy workers relay too, now and then: a job whose worker died must come back even while deliveries flow.
     await this.relay(options, true);
     for (const kind of options.kinds) {

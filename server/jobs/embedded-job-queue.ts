@@ -2,7 +2,7 @@ import { AppError } from "~/server/app-error";
 import type { Db } from "~/server/store/db";
 import type { Job } from "~/server/store/generated/prisma/client";
 import { JOB_KINDS, type JobKind, type JobPayload, parseJobPayload } from "./job-kinds";
-import type { ClaimedJob, EnqueueOptions, JobQueue, JobRecord } from "./job-queue";
+import type { ClaimedJob, ClaimOptions, EnqueueOptions, JobQueue, JobRecord } from "./job-queue";
 import { ACTIVE_JOB_STATUSES, jobStatusSchema } from "./job-status";
 
 // An encode batch is claimed at most this many times: when the worker of its last claim died too, it fails, and the
@@ -55,12 +55,7 @@ export class EmbeddedJobQueue implements JobQueue {
     return job === null ? null : toRecord(job);
   }
 
-  async claim(options: {
-    workerId: string;
-    kinds: readonly JobKind[];
-    staleAfterMs: number;
-    jobId?: string;
-  }): Promise<ClaimedJob | null> {
+  async claim(options: ClaimOptions): Promise<ClaimedJob | null> {
     const claimable = claimableWhere(options);
     const candidate = await this.db.job.findFirst({ where: claimable, orderBy: { createdAt: "asc" } });
     if (candidate === null) return null;
@@ -191,7 +186,7 @@ export class EmbeddedJobQueue implements JobQueue {
 }
 
 /** Queued, or running with a heartbeat older than `staleAfterMs` (its worker died). */
-function claimableWhere(options: { kinds: readonly JobKind[]; staleAfterMs: number; jobId?: string }) {
+function claimableWhere(options: Omit<ClaimOptions, "workerId">) {
   const staleBefore = new Date(Date.now() - options.staleAfterMs);
   return {
     kind: { in: [...options.kinds] },

@@ -26,6 +26,15 @@ export interface ClaimedJob {
   payload: unknown;
 }
 
+export interface ClaimOptions {
+  workerId: string;
+  kinds: readonly JobKind[];
+  /** A running job whose heartbeat is older than this is claimable again (its worker died). */
+  staleAfterMs: number;
+  /** Claim this job only (a process running its own job). */
+  jobId?: string;
+}
+
 export interface EnqueueOptions {
   /**
    * Enqueue once: while a job of this kind with the same key is queued or running (and not being cancelled), its
@@ -51,12 +60,7 @@ export interface JobQueue {
   /** The most recently completed job of a kind for a run, or null. */
   latestCompleted(kind: JobKind, runId: string): Promise<JobRecord | null>;
   /** Claims the oldest queued job, or a running one whose heartbeat is older than `staleAfterMs`. */
-  claim(options: {
-    workerId: string;
-    kinds: readonly JobKind[];
-    staleAfterMs: number;
-    jobId?: string;
-  }): Promise<ClaimedJob | null>;
+  claim(options: ClaimOptions): Promise<ClaimedJob | null>;
   /** The holding worker is alive; with `progress`, also how far it got. */
   heartbeat(jobId: string, workerId: string, progress?: { done: number; total: number }): Promise<void>;
   /** Marks the job completed with what it produced (JSON), kept on the job for readers. */
