@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "detect":
             from .checkpoint import load_checkpoint
+            from .encoders import encoder_family
+
+            family = encoder_family(args.source)
+            if family is not None:
+                print(json.dumps({"format": f"encoder:{family}", "architecture": {}, "notes": []}))
+                return 0
 
             checkpoint = load_checkpoint(args.source)
             print(json.dumps({"format": checkpoint.format, "architecture": checkpoint.architecture,

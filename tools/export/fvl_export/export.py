@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from .checkpoint import Checkpoint, load_checkpoint
+from .encoders import encoder_family, export_encoder
 from .errors import MissingProcessorFilesError, OutputFolderError
 from .manifest import FLORENCE_VL_PROMPTS, add_checksums, build_manifest
 from .onnx_export import ExportSettings, export_graphs, graph_signatures
@@ -58,6 +59,9 @@ def export_checkpoint(source: Path, out: Path, *, dtypes: list[str], image_size:
                       tower_files: Path | None = None, breadth_mode: str | None = None,
                       pad_to_square: bool | None = None, name: str | None = None,
                       external_data_bytes: int = 2 * 1024**3, log=print) -> dict:
+    if encoder_family(source) is not None:  # CLIP / SigLIP / DINOv2: a vision-only folder (encoders.py)
+        return export_encoder(source, out, dtypes=dtypes, image_size=image_size,
+                              external_data_bytes=external_data_bytes, log=log)
     started = time.time()
     checkpoint = load_checkpoint(source)
     processor = processor_folder(checkpoint, tower_files)
