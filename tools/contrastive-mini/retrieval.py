@@ -1,5 +1,10 @@
 """Held-out image<->caption retrieval of the contrastive miniature (R@1, R@5 in both directions).
 
+    /usr/bin/python3 tools/contrastive-mini/retrieval.py --model models/contrastive-mini [--split test] [--n 500]
+
+prints the figures of an exported folder (its pytorch/clip-mini.pt) as JSON; train.py writes the same into the
+folder's training.json and README.
+
 The synthetic scenes repeat captions (a one-object scene without text has 6 colours x 5 shapes x 9 positions), so a
 hit is counted against every item with the *same caption text*, not only the item's own index: image->caption
 asks whether the image's caption string is among the k most similar distinct captions; caption->image asks whether
@@ -7,6 +12,13 @@ any image with that caption is among the k most similar images. Ranking ties are
 """
 
 from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 import torch
@@ -58,3 +70,23 @@ def recall(image_emb: np.ndarray, text_emb: np.ndarray, captions: list[str], ks=
 def evaluate(model: ClipMini, tok, scenes) -> dict[str, float]:
     image_emb, text_emb = embed(model, tok, scenes)
     return recall(image_emb, text_emb, [s.caption for s in scenes])
+
+
+def main(argv=None) -> None:
+    from clip_mini import TOKENIZER
+    from export_clip import load_weights
+    from scenes import dataset
+    from tokenizer import Tokenizer
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", required=True, type=Path)
+    ap.add_argument("--split", default="test", choices=("test", "compositional"))
+    ap.add_argument("--n", type=int, default=500)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(2)
+    result = evaluate(load_weights(args.model), Tokenizer.load(TOKENIZER), dataset(args.split, args.n))
+    print(json.dumps({"split": args.split, **result}))
+
+
+if __name__ == "__main__":
+    main()
