@@ -1,4 +1,5 @@
 import { type LoadedModel, loadModel, type ModelDtype } from "./load-model";
+import { loadModelFolder } from "./load-model-folder";
 import { describeModel, type ModelInfo } from "./model-info";
 import type { OrtGraph, SessionSettings } from "./ort-graph";
 
@@ -13,10 +14,20 @@ export interface ModelCheck {
 /**
  * Validates a model folder against the model-directory contract: every declared dtype variant loads (names,
  * dtypes, ranks, sizes, checksums: loadModel throws a ModelFolderError otherwise), and the outputs fvl.json
- * names (stage grids, attention probabilities, image tokens, depth dims) exist on the graphs.
+ * names (stage grids, attention probabilities, image tokens, depth dims) exist on the graphs. Comparison-encoder
+ * folders are checked by loadModelFolder (vision-encoder.ts).
  */
 export async function checkModelFolder(dir: string, session: SessionSettings): Promise<ModelCheck> {
-  const first = await loadModel(dir, { session });
+  const first = await loadModelFolder(dir, { session });
+  if (first.kind === "encoder") {
+    // A comparison encoder has one fp32 graph, checked as it loads (names, shapes, square patch grid).
+    await first.release();
+    return {
+      info: describeModel(first),
+      variants: [{ dtype: "fp32", graphs: [first.vision.file] }],
+      problems: [],
+    };
+  }
   const dtypes: ModelDtype[] = first.manifest?.dtypes ?? [first.dtype];
   const variants: ModelCheck["variants"] = [];
   const problems: string[] = [];

@@ -4,6 +4,7 @@ import type { LoadedModel } from "./load-model";
 import type { FeedValue } from "./ort-graph";
 import { type BreadthPrompt, resolvePrompt } from "./task-prompts";
 import { batchItem, channelsLastTokens, concatChannels, int64, ones64, stackItems } from "./token-ops";
+import { encodeWithVisionEncoder, type LoadedVisionEncoder } from "./vision-encoder";
 
 /** A token grid of one feature source for one image. */
 export interface FeatureSource {
@@ -60,13 +61,15 @@ export function breadthMode(model: LoadedModel): BreadthMode {
 
 /**
  * Runs the vision tower once per image and the encoder once per (image, prompt), all prompts of a batch of
- * images in one encoder call; returns depth, breadth and fused features per image.
+ * images in one encoder call; returns depth, breadth and fused features per image. A comparison encoder gives
+ * its one `encoder:<family>` source instead (prompts, stages, fusion and attention do not apply to it).
  */
 export async function encodeImages(
-  model: LoadedModel,
+  model: LoadedModel | LoadedVisionEncoder,
   pixelValues: readonly Float32Array[],
   request: EncodeRequest,
 ): Promise<EncodedImage[]> {
+  if (model.kind === "encoder") return encodeWithVisionEncoder(model, pixelValues);
   const { preprocess } = model;
   const batch = pixelValues.length;
   const pixels = new Float32Array(batch * 3 * preprocess.height * preprocess.width);

@@ -8,7 +8,8 @@ export type ModelFolderProblem =
   | "wrong-outputs"
   | "wrong-dtype"
   | "wrong-shape"
-  | "checksum-mismatch";
+  | "checksum-mismatch"
+  | "unknown-model-type";
 
 export class ModelFolderError extends Error {
   override name = "ModelFolderError";

@@ -10,11 +10,11 @@ import type { PreprocessConfig } from "./preprocess";
 import { TextTokenizer } from "./text-tokenizer";
 
 /** Inputs and outputs every graph of the onnx-community Florence-2 layout must have (docs/architecture.md, "The model-folder contract"). */
-interface IoSpec {
+export interface IoSpec {
   type: string;
   rank: number;
 }
-interface GraphContract {
+export interface GraphContract {
   inputs: Record<string, IoSpec>;
   outputs: Record<string, IoSpec>;
 }
@@ -277,7 +277,7 @@ function insideRoot(root: string, file: string): string {
   return full;
 }
 
-async function readOptional(root: string, file: string): Promise<string | null> {
+export async function readOptional(root: string, file: string): Promise<string | null> {
   try {
     return await fs.readFile(insideRoot(root, file), "utf8");
   } catch (error) {
@@ -286,7 +286,7 @@ async function readOptional(root: string, file: string): Promise<string | null> 
   }
 }
 
-async function readRequired(root: string, file: string): Promise<string> {
+export async function readRequired(root: string, file: string): Promise<string> {
   const text = await readOptional(root, file);
   if (text === null) throw new ModelFolderError("missing-file", file, `${file} in the model folder`);
   return text;
@@ -304,9 +304,9 @@ async function firstExisting(root: string, files: readonly string[]): Promise<st
   throw new ModelFolderError("missing-file", files[0] ?? "onnx/", `one of ${files.join(" or ")}`);
 }
 
-function parseJson(text: string, file: string): Record<string, unknown>;
-function parseJson<S extends z.ZodType>(text: string, file: string, schema: S): z.infer<S>;
-function parseJson(text: string, file: string, schema?: z.ZodType): unknown {
+export function parseJson(text: string, file: string): Record<string, unknown>;
+export function parseJson<S extends z.ZodType>(text: string, file: string, schema: S): z.infer<S>;
+export function parseJson(text: string, file: string, schema?: z.ZodType): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -351,18 +351,18 @@ async function verifyChecksums(root: string, files: Record<string, string>): Pro
   }
 }
 
-function sha256(data: string | Buffer): string {
+export function sha256(data: string | Buffer): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
 /** Streamed, so multi-GB external-data files are hashed without being read into memory. */
-async function sha256File(file: string): Promise<string> {
+export async function sha256File(file: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest("hex");
 }
 
-function checkContract(graph: OrtGraph, contract: GraphContract): void {
+export function checkContract(graph: OrtGraph, contract: GraphContract): void {
   checkValues(graph.file, "input", graph.inputs, contract.inputs);
   checkValues(graph.file, "output", graph.outputs, contract.outputs);
 }

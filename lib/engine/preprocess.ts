@@ -1,5 +1,7 @@
 import sharp, { type ResizeOptions } from "sharp";
+import { decodeRgb, type RgbImage } from "./decode-image";
 import { ImageInputError } from "./errors";
+import { type HfImageProcessor, preprocessWithHfProcessor } from "./hf-image-processor";
 
 /** What `preprocessor_config.json` says, normalised. */
 export interface PreprocessConfig {
@@ -32,9 +34,6 @@ export interface PreprocessedImage {
 type Kernel = NonNullable<ResizeOptions["kernel"]>;
 const KERNEL: Partial<Record<number, Kernel>> = { 0: "nearest", 2: "linear", 3: "cubic", 1: "lanczos3" };
 
-// White, like flattening a transparent image onto a page.
-const ALPHA_BACKGROUND = { r: 255, g: 255, b: 255 };
-
 /**
  * Decodes and preprocesses one image as the model's processor does: EXIF orientation, alpha flattened on white,
  * any colour space or bit depth to 8-bit sRGB, optional pad-to-square with the mean colour, direct resize (no
@@ -42,10 +41,12 @@ const ALPHA_BACKGROUND = { r: 255, g: 255, b: 255 };
  */
 export async function preprocessImage(
   input: Uint8Array,
-  config: PreprocessConfig,
+  config: PreprocessConfig | HfImageProcessor,
   options: PreprocessOptions,
 ): Promise<PreprocessedImage> {
   if (input.byteLength === 0) throw new ImageInputError("empty", "The file is empty (0 bytes).");
+  // Comparison encoders (CLIP, SigLIP, DINOv2) preprocess as their Hugging Face image processor does.
+  if ("kind" in config) return preprocessWithHfProcessor(input, config, options.maxInputPixels);
   const decoded = await decodeRgb(input, options.maxInputPixels);
   const source = options.padToSquare ? padToSquare(decoded, meanColour(config)) : decoded;
   const resized = await sharp(source.data, {
@@ -58,44 +59,6 @@ export async function preprocessImage(
     pixelValues: normalise(resized, config),
     original: { width: decoded.width, height: decoded.height },
   };
-}
-
-interface RgbImage {
-  data: Uint8Array; // [height, width, 3]
-  width: number;
-  height: number;
-}
-
-async function decodeRgb(input: Uint8Array, maxInputPixels: number): Promise<RgbImage> {
-  try {
-    const { data, info } = await sharp(input, { limitInputPixels: maxInputPixels, failOn: "error" })
-      .rotate()
-      .flatten({ background: ALPHA_BACKGROUND })
-      .toColourspace("srgb")
-      .removeAlpha()
-      .raw({ depth: "uchar" })
-      .toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height };
-  } catch (error) {
-    throw toImageInputError(error, maxInputPixels);
-  }
-}
-
-function toImageInputError(error: unknown, maxInputPixels: number): ImageInputError {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/pixel limit/i.test(message)) {
-    return new ImageInputError(
-      "too-many-pixels",
-      `The image has more than ${maxInputPixels.toLocaleString("en")} pixels; refusing to decode it (a possible decompression bomb). Downscale it first.`,
-    );
-  }
-  if (/unsupported image format/i.test(message)) {
-    return new ImageInputError(
-      "unsupported-format",
-      "Not an image format this tool reads (use JPEG, PNG, WebP, GIF, TIFF or AVIF).",
-    );
-  }
-  return new ImageInputError("corrupt", `The image could not be decoded: ${message}`);
 }
 
 function meanColour(config: PreprocessConfig): [number, number, number] {

@@ -1,6 +1,6 @@
 /**
- * `fvl model export` and `fvl model check`: turn a downloaded Florence-2 / Florence-VL checkpoint folder into a
- * Lens model folder (tools/export's Python exporter in its own virtual environment), and validate any model folder
+ * `fvl model export` and `fvl model check`: turn a downloaded Florence-2 / Florence-VL checkpoint folder (or a CLIP,
+ * SigLIP or DINOv2 one: a comparison encoder) into a Lens model folder (tools/export's Python exporter in its own virtual environment), and validate any model folder
  * against the model-directory contract.
  */
 import { spawn } from "node:child_process";
@@ -20,7 +20,9 @@ export const MODEL_USAGE = `  fvl model export --from <checkpoint folder> --out 
   fvl model check <model folder>`;
 
 /** What the exporter reports on stdout (python -m fvl_export export --json). */
-interface ExportReport {
+type ExportReport = FlorenceExportReport | EncoderExportReport;
+
+interface FlorenceExportReport {
   format: string;
   source: string;
   out: string;
@@ -36,6 +38,31 @@ interface ExportReport {
   language_model: boolean;
   seconds: number;
   peak_rss_mb: number;
+}
+
+/** A comparison encoder's export (fvl_export/encoders.py): format `encoder:<family>`. */
+interface EncoderExportReport {
+  format: `encoder:${string}`;
+  family: string;
+  source: string;
+  out: string;
+  architecture: {
+    model_type: string;
+    hidden_size: number;
+    layers: number;
+    heads: number;
+    patch_size: number;
+  };
+  image_size: [number, number];
+  image_token_count: number;
+  hidden_size: number;
+  graphs: string[];
+  seconds: number;
+  peak_rss_mb: number;
+}
+
+function isEncoderReport(report: ExportReport): report is EncoderExportReport {
+  return report.format.startsWith("encoder:");
 }
 
 export async function modelCommand(argv: string[]): Promise<void> {
@@ -126,6 +153,10 @@ function runExporter(args: string[]): Promise<ExportReport> {
 }
 
 function printReport(report: ExportReport): void {
+  if (isEncoderReport(report)) {
+    printEncoderReport(report);
+    return;
+  }
   const arch = report.architecture;
   console.log(`\ndetected: ${report.format} checkpoint (${report.source})`);
   console.log(
@@ -151,10 +182,38 @@ function printReport(report: ExportReport): void {
   );
 }
 
+function printEncoderReport(report: EncoderExportReport): void {
+  const arch = report.architecture;
+  console.log(`\ndetected: ${report.format} checkpoint (${report.source}), ${arch.model_type}`);
+  console.log(
+    `  vision tower: ${arch.layers} layers, width ${arch.hidden_size}, ${arch.heads} heads, patch ${arch.patch_size}`,
+  );
+  console.log(
+    `  images: ${report.image_size.join("x")} → ${report.image_token_count} tokens of ${report.hidden_size} dims + pooler_output`,
+  );
+  console.log(
+    `exported fp32 ${report.graphs.join(", ")} to ${report.out} in ${report.seconds} s (peak memory ${report.peak_rss_mb} MB)`,
+  );
+}
+
 async function checkModel(argv: string[]): Promise<void> {
   const dir = argv[0];
   if (dir === undefined) throw new AppError("BAD_INPUT", `usage:\n${MODEL_USAGE}`);
   printCheck(await checkModelFolder(path.resolve(dir), sessionSettings()));
+}
+
+function printFlorenceParts(info: ModelCheck["info"]): void {
+  console.log(
+    `  depth levels: ${info.depthLevels.map((l) => `${l.name} ${l.grid.join("x")}x${l.dims}`).join(", ")}`,
+  );
+  console.log(`  prompts (breadth mode "${info.breadthMode}"):`);
+  for (const prompt of info.prompts)
+    console.log(
+      `    ${prompt.task.padEnd(24)} ${prompt.text}${prompt.tokenIds ? `  ids ${JSON.stringify(prompt.tokenIds)}` : ""}`,
+    );
+  console.log(
+    `  fusion: ${info.fusionOrder.join(" ; ")} → ${info.hasProjector ? "projector" : "raw concatenation (no projector)"}`,
+  );
 }
 
 function printCheck(check: ModelCheck): void {
@@ -167,16 +226,10 @@ function printCheck(check: ModelCheck): void {
     console.log(`  ${variant.dtype}: ${variant.graphs.length} graphs load (${variant.graphs.join(", ")})`);
   console.log(`  image tokens: ${info.imageTokenCount}, pad to square: ${info.padToSquare ? "yes" : "no"}`);
   console.log(
-    `  depth levels: ${info.depthLevels.map((l) => `${l.name} ${l.grid.join("x")}x${l.dims}`).join(", ")}`,
+    `  sources: ${info.sources.map((s) => `${s.name} ${s.grid.join("x")}${s.dims === null ? "" : `x${s.dims}`}`).join(", ")}`,
   );
-  console.log(`  prompts (breadth mode "${info.breadthMode}"):`);
-  for (const prompt of info.prompts)
-    console.log(
-      `    ${prompt.task.padEnd(24)} ${prompt.text}${prompt.tokenIds ? `  ids ${JSON.stringify(prompt.tokenIds)}` : ""}`,
-    );
-  console.log(
-    `  fusion: ${info.fusionOrder.join(" ; ")} → ${info.hasProjector ? "projector" : "raw concatenation (no projector)"}`,
-  );
+  // A comparison encoder has no depth levels, prompts or fusion: its one source is listed above.
+  if (info.kind !== "encoder") printFlorenceParts(info);
   console.log(`  language model: ${info.hasLanguageModel ? "yes" : "no"}`);
   if (info.attentionOutputs.length === 0)
     console.log("  attention outputs: none (this export has no attention maps)");
