@@ -1,13 +1,17 @@
 import { parseArgs } from "node:util";
 import { AppError } from "~/server/app-error";
 import { processJob } from "~/server/jobs/run-worker";
+import { resolveComparedRuns } from "~/server/services/analysis/alignment-runs";
 import { getAlignment } from "~/server/services/analysis/get-alignment";
 import { requestAlignment } from "~/server/services/analysis/request-alignment";
 import { findRunId } from "~/server/services/runs/get-run";
 import { cliWorker, cliWorkerId, prepare, ROOT } from "./cli-deps";
 import { ensureInference } from "./ensure-inference";
 
-/** The paper's alignment analysis on a run, computed by the same job as in the dashboard, printed as a table. */
+/**
+ * The paper's alignment analysis on a run (with --compare, against other runs of its dataset: Fig. 4), computed
+ * by the same job as in the dashboard, printed as a table (or, with --json, the analysis as JSON).
+ */
 export async function alignCommand(argv: string[], usage: string): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -16,16 +20,26 @@ export async function alignCommand(argv: string[], usage: string): Promise<void>
       "batch-size": { type: "string", default: "32" },
       seed: { type: "string", default: "0" },
       steps: { type: "string" },
+      compare: { type: "string", multiple: true, default: [] },
+      json: { type: "boolean", default: false },
     },
   });
   if (positionals[0] === undefined) throw new AppError("BAD_INPUT", usage);
   const deps = await prepare();
   const { db, queue } = deps;
   const runId = await findRunId({ db, idOrName: positionals[0] });
+  const comparisonRunIds = await Promise.all(
+    (values.compare ?? []).map((idOrName) => findRunId({ db, idOrName })),
+  );
   const run = await db.run.findUniqueOrThrow({ where: { id: runId } });
+  // The caption features come from the first compared run with a language model.
+  const compared = await resolveComparedRuns(db, runId, comparisonRunIds);
+  const textRun = await db.run.findUniqueOrThrow({
+    where: { id: compared.find((r) => r.isTextRun)?.runId ?? runId },
+  });
   const inference = await ensureInference({
     url: deps.inference.url,
-    modelDir: run.modelDir,
+    modelDir: textRun.modelDir,
     root: ROOT,
     token: deps.inference.token,
   });
@@ -34,6 +48,7 @@ export async function alignCommand(argv: string[], usage: string): Promise<void>
       db,
       queue,
       runId,
+      comparisonRunIds,
       batchSize: Number(values["batch-size"]),
       seed: Number(values.seed),
       ...(values.steps ? { steps: Number(values.steps) } : {}),
@@ -54,13 +69,17 @@ export async function alignCommand(argv: string[], usage: string): Promise<void>
         "CONFLICT",
         "The alignment analysis did not complete; see the job's error in the dashboard.",
       );
+    if (values.json) {
+      console.log(JSON.stringify(result));
+      return;
+    }
     const { settings } = result;
     console.log(
       `alignment on "${run.name}": batch ${settings.batchSize}, seed ${settings.seed}, ${settings.steps} steps, ${settings.trainImages} train / ${settings.heldOutImages} held-out images`,
     );
     console.log(
       [
-        "source".padEnd(34),
+        "source".padEnd(44),
         "dim".padStart(5),
         "held-out loss".padStart(14),
         "chance".padStart(8),
@@ -71,7 +90,7 @@ export async function alignCommand(argv: string[], usage: string): Promise<void>
     for (const row of result.rows) {
       console.log(
         [
-          row.source.padEnd(34),
+          row.label.padEnd(44),
           String(row.dim).padStart(5),
           row.heldOutLoss.toFixed(4).padStart(14),
           row.chance.toFixed(4).padStart(8),

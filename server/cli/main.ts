@@ -2,7 +2,7 @@
  * `fvl`: the command-line face of Florence-VL Lens, on the same services as the dashboard.
  *   fvl encode <folder|manifest> [--model DIR] [--prompt TEXT ...] [--question TEXT ...] [--name NAME] [--stages] [--fp32] [--batch-size N]
  *   fvl runs [<run name or id>]
- *   fvl align <run name or id> [--batch-size N] [--seed S] [--steps K]
+ *   fvl align <run name or id> [--compare RUN ...] [--batch-size N] [--seed S] [--steps K] [--json]
  *   fvl export <run name or id> --format safetensors|npy|csv --out DIR
  *   fvl users list | create-admin --email EMAIL | create --email EMAIL --role ROLE
  */
@@ -21,7 +21,7 @@ import { USERS_USAGE, usersCommand } from "./users-command";
 const USAGE = `usage:
   fvl encode <folder|manifest> [--model DIR] [--prompt TEXT ...] [--question TEXT ...] [--name NAME] [--stages] [--fp32] [--batch-size N]
   fvl runs [<run name or id>]
-  fvl align <run name or id> [--batch-size N] [--seed S] [--steps K]
+  fvl align <run name or id> [--compare RUN ...] [--batch-size N] [--seed S] [--steps K] [--json]
   fvl export <run name or id> --format safetensors|npy|csv --out DIR
 ${MODEL_USAGE}
 ${USERS_USAGE}`;

@@ -34,6 +34,8 @@ const projectionPayload = z.discriminatedUnion("mode", [
 
 const alignmentPayload = z.object({
   runId: z.string().min(1),
+  /** Other runs of the same dataset whose sources get probes too (the paper's Fig. 4); absent for one run. */
+  comparisonRunIds: z.array(z.string().min(1)).optional(),
   batchSize: z.number().int().min(2),
   seed: z.number().int(),
   steps: z.number().int().min(1),

@@ -1,10 +1,12 @@
 import { z } from "zod";
+import { MAX_COMPARED_RUNS } from "~/server/services/analysis/alignment-runs";
 import { getAlignment } from "~/server/services/analysis/get-alignment";
 import { cancelAnalysisJob, getJob } from "~/server/services/analysis/get-job";
 import { getPca3d } from "~/server/services/analysis/get-pca-3d";
 import { getPatchProjection, getProjections } from "~/server/services/analysis/get-projections";
 import { listAnalysisPoints } from "~/server/services/analysis/list-analysis-points";
 import { listAnalysisSources } from "~/server/services/analysis/list-analysis-sources";
+import { listComparisonRuns } from "~/server/services/analysis/list-comparison-runs";
 import {
   MAX_PATCH_IMAGES,
   projectionMethodSchema,
@@ -40,6 +42,7 @@ export const analysisRouter = createTRPCRouter({
         method: projectionMethodSchema,
         params: projectionParamsSchema.default({ nNeighbors: 15, minDist: 0.1, seed: 0 }),
         referenceSource: source.optional(),
+        withPoints: z.boolean().optional(),
       }),
     )
     .mutation(({ ctx, input }) => requestProjections({ db: ctx.db, queue: ctx.queue, ...input })),
@@ -79,16 +82,24 @@ export const analysisRouter = createTRPCRouter({
   cancelJob: memberProcedure
     .input(jobId)
     .mutation(({ ctx, input }) => cancelAnalysisJob({ queue: ctx.queue, jobId: input.jobId })),
-  /** Queues the alignment analysis (paper Figs. 4–5) of a run. */
+  /** Queues the alignment analysis (paper Figs. 4–5) of a run, optionally against other runs of its dataset. */
   requestAlignment: memberProcedure
     .input(
       runId.extend({
+        comparisonRunIds: z
+          .array(z.string().min(1))
+          .max(MAX_COMPARED_RUNS - 1)
+          .default([]),
         batchSize: z.number().int().min(2).max(1024).default(32),
         seed: seedSchema,
         steps: z.number().int().min(10).max(5000).default(300),
       }),
     )
     .mutation(({ ctx, input }) => requestAlignment({ db: ctx.db, queue: ctx.queue, ...input })),
+  /** The other runs of the run's dataset, which its alignment analysis can compare. */
+  comparisonRuns: viewerProcedure
+    .input(runId)
+    .query(({ ctx, input }) => listComparisonRuns({ db: ctx.db, runId: input.runId })),
   /** The run's latest completed alignment analysis, or null. */
   alignment: viewerProcedure
     .input(runId)

@@ -4,6 +4,10 @@ import { z } from "zod";
 export const alignmentRowSchema = z.object({
   /** A kept source ("depth:V", "breadth:<OCR>", "fused"), "concat: all", or an ablation "concat − <part>". */
   source: z.string(),
+  /** The run whose features the row probes (absent in one-run analyses made before runs were compared). */
+  runId: z.string().optional(),
+  /** The row's name in figures: the source, prefixed by its run's label when several runs are compared. */
+  label: z.string().optional(),
   /** Width of the visual features the probe P maps from. */
   dim: z.number().int(),
   /** Training steps at which the held-out loss was evaluated. */
@@ -22,9 +26,12 @@ export const alignmentRowSchema = z.object({
 export type AlignmentRow = z.infer<typeof alignmentRowSchema>;
 
 export const ckaMatrixSchema = z.object({
-  /** Row/column names: kept sources, then "text" (the caption features). */
+  /** Row/column names: kept sources (labelled like the rows), then "text" (the caption features). */
   sources: z.array(z.string()),
-  /** Linear CKA between every pair over the same images; null where undefined (a constant representation). */
+  /**
+   * Linear CKA between every pair over the same images (those every compared run encoded, with a caption); null
+   * where undefined (a constant representation).
+   */
   matrix: z.array(z.array(z.number().nullable())),
 });
 export type CkaMatrix = z.infer<typeof ckaMatrixSchema>;
@@ -61,13 +68,27 @@ export const alignmentProbeSchema = z.object({
 });
 export type AlignmentProbe = z.infer<typeof alignmentProbeSchema>;
 
+/** One run of a (cross-run) analysis: its rows are labelled `<label> · <source>` when there are several. */
+export const alignmentRunSchema = z.object({
+  runId: z.string(),
+  name: z.string(),
+  /** The model's name (or the run's, where two compared runs share a model). */
+  label: z.string(),
+  /** The run whose language model made the caption features. */
+  isTextRun: z.boolean(),
+});
+export type AlignmentRun = z.infer<typeof alignmentRunSchema>;
+
 /** What an alignment job stores on its Job row; `getAlignment` returns it without the probes. */
 export const alignmentResultSchema = z.object({
+  /** The run the analysis was requested on (its first run); its probes serve text search. */
   runId: z.string(),
+  /** Every run compared, the requested one first (absent in analyses made before runs were compared). */
+  runs: z.array(alignmentRunSchema).optional(),
   settings: alignmentSettingsSchema,
   rows: z.array(alignmentRowSchema),
   cka: ckaMatrixSchema,
-  /** The kept sources' probes, for text search (absent in analyses made before they were kept). */
+  /** The requested run's kept sources' probes, for text search (absent in analyses made before they were kept). */
   probes: z.array(alignmentProbeSchema).optional(),
 });
 export type AlignmentResult = z.infer<typeof alignmentResultSchema>;

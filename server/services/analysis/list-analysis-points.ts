@@ -17,14 +17,22 @@ export interface AnalysisPoint {
   answers: Record<string, string>;
 }
 
-/** Every image of a run in dataset order with its metadata and answers (no boxes, no features). */
-export async function listAnalysisPoints(options: { db: Db; runId: string }): Promise<AnalysisPoint[]> {
+/**
+ * Every image of a run in dataset order with its metadata and answers (no boxes, no features); with `imageIds`,
+ * only those images (the explorer's per-point details).
+ */
+export async function listAnalysisPoints(options: {
+  db: Db;
+  runId: string;
+  imageIds?: readonly string[];
+}): Promise<AnalysisPoint[]> {
   const { db, runId } = options;
+  const only = options.imageIds === undefined ? {} : { imageId: { in: [...options.imageIds] } };
   await keptSourcesOf(db, runId);
   const run = await db.run.findUniqueOrThrow({ where: { id: runId }, select: { datasetId: true } });
   const [items, results] = await Promise.all([
     db.datasetItem.findMany({
-      where: { datasetId: run.datasetId },
+      where: { datasetId: run.datasetId, ...only },
       orderBy: { position: "asc" },
       select: {
         imageId: true,
@@ -36,7 +44,7 @@ export async function listAnalysisPoints(options: { db: Db; runId: string }): Pr
       },
     }),
     db.runImage.findMany({
-      where: { runId },
+      where: { runId, ...only },
       select: {
         imageId: true,
         status: true,

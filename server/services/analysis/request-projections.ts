@@ -37,6 +37,8 @@ export async function requestProjections(options: {
   method: ProjectionMethodName;
   params: ProjectionParams;
   referenceSource?: string;
+  /** False: ready panels come without their image ids and coordinates (the explorer reads those as binary). */
+  withPoints?: boolean;
 }): Promise<ProjectionsRequestResult> {
   const { db, runId, method, params } = options;
   const sources = [...new Set(options.sources)];
@@ -66,7 +68,9 @@ export async function requestProjections(options: {
   }
   if (cached.every((row) => row !== null)) {
     const referenceId = cached[sources.indexOf(referenceSource)]?.id ?? "";
-    return { status: "ready", panels: toAlignedPanels(cached, referenceId) };
+    const panels = toAlignedPanels(cached, referenceId);
+    if (options.withPoints !== false) return { status: "ready", panels };
+    return { status: "ready", panels: panels.map((panel) => ({ ...panel, imageIds: [], coords: "" })) };
   }
   const payload = { mode: "pooled" as const, runId, sources, method, params: { ...params } };
   const jobId = await options.queue.enqueue("projection", payload, { key: requestKeyOf(payload) });

@@ -9,13 +9,20 @@ export interface TextFeatureProvider {
   embed(texts: readonly string[]): Promise<Tensor<Float32Array>[]>;
 }
 
-/** Caption features from the inference server's language model. */
-export function inferenceTextFeatures(client: InferenceClient): TextFeatureProvider {
+/**
+ * Caption features from the inference server's language model: `model`'s (a known model folder, e.g. a run's
+ * modelDir), else the default model's.
+ */
+export function inferenceTextFeatures(client: InferenceClient, model?: string): TextFeatureProvider {
+  const named = model === undefined ? {} : { model };
   return {
     modelFingerprint: async () => {
-      const health = await client.health.query().catch(() => null);
-      return health?.model.state === "ready" ? health.model.fingerprint : null;
+      const state =
+        model === undefined
+          ? (await client.health.query().catch(() => null))?.model
+          : await client.load.mutate(named).catch(() => null);
+      return state?.state === "ready" ? state.fingerprint : null;
     },
-    embed: (texts) => client.textFeatures.mutate({ texts: [...texts] }),
+    embed: (texts) => client.textFeatures.mutate({ ...named, texts: [...texts] }),
   };
 }

@@ -15,22 +15,25 @@ type Row = AlignmentResult["rows"][number];
 const CONCAT_ALL = "concat: all";
 const ABLATION_PREFIX = "concat − ";
 
-/** The analysis' figures: curves of each source and of the ablations, ablation bars, CKA and retrieval. */
+/**
+ * The analysis' figures: curves of every run's sources (the paper's Fig. 4 when runs are compared) and of each
+ * run's ablations (Fig. 5), ablation bars, CKA across all sources and retrieval.
+ */
 export function AlignmentFigures(props: AlignmentViewProps & { result: AlignmentResult; runName: string }) {
   const { result, state } = props;
   const { settings } = result;
   const sources = result.rows.filter((r) => !r.source.startsWith(ABLATION_PREFIX));
-  const ablations = result.rows.filter(
-    (r) => r.source === CONCAT_ALL || r.source.startsWith(ABLATION_PREFIX),
-  );
-  const full = result.rows.find((r) => r.source === CONCAT_ALL);
   const chance = result.rows[0]?.chance ?? Number.NaN;
-  const subtitle = `${props.runName} · N = ${settings.batchSize}, ${settings.steps} steps, seed ${settings.seed}, ${settings.heldOutImages} held-out of ${settings.images} images`;
+  const isComparison = result.runs.length > 1;
+  const textRun = result.runs.find((r) => r.isTextRun);
+  const runsLabel = isComparison ? result.runs.map((r) => r.label).join(" vs ") : props.runName;
+  const subtitle = `${runsLabel} · N = ${settings.batchSize}, ${settings.steps} steps, seed ${settings.seed}, ${settings.heldOutImages} held-out of ${settings.images} images`;
   return (
     <div className="space-y-8" data-testid="alignment-figures">
       <p className="text-muted text-sm">
         Computed {result.computedAt.toLocaleString()} · {settings.optimizer}, learning rate{" "}
         {settings.learningRate} · text features {settings.textDim}-d
+        {isComparison && textRun ? ` from ${textRun.label}'s language model` : ""}
         {settings.isTextModelOfRun === false ? (
           <span className="text-warn">
             {" "}
@@ -61,48 +64,23 @@ export function AlignmentFigures(props: AlignmentViewProps & { result: Alignment
         ))}
       </div>
       <CurveFigure
-        title="Alignment loss per visual source"
+        title={
+          isComparison ? "Alignment loss per visual source, across runs" : "Alignment loss per visual source"
+        }
         subtitle={subtitle}
         rows={sources}
         curve={state.curve}
         chance={chance}
       />
-      {ablations.length > 1 ? (
-        <>
-          <CurveFigure
-            title="Leave-one-out: concatenation without one feature"
-            subtitle={subtitle}
-            rows={ablations}
-            curve={state.curve}
-            chance={chance}
-          />
-          <ExportableFigure
-            name="alignment ablation bars"
-            csv={() =>
-              buildCsv(
-                ["source", "held_out_loss", "minus_full_concat"],
-                ablations.map((r) => [
-                  r.source,
-                  r.heldOutLoss,
-                  r.heldOutLoss - (full?.heldOutLoss ?? Number.NaN),
-                ]),
-              )
-            }
-          >
-            <PlotlyFigure
-              {...ablationBars(
-                {
-                  title: "Leave-one-out ablation: held-out loss",
-                  subtitle: `${subtitle} · longer bar = the removed feature mattered more`,
-                },
-                ablations,
-                full?.heldOutLoss ?? null,
-                chance,
-              )}
-            />
-          </ExportableFigure>
-        </>
-      ) : null}
+      {result.runs.map((run) => (
+        <AblationFigures
+          key={run.runId}
+          rows={result.rows.filter((r) => r.runId === run.runId)}
+          subtitle={isComparison ? `${run.label} · ${subtitle}` : subtitle}
+          curve={state.curve}
+          chance={chance}
+        />
+      ))}
       <ExportableFigure
         name="alignment CKA"
         csv={() =>
@@ -115,8 +93,10 @@ export function AlignmentFigures(props: AlignmentViewProps & { result: Alignment
         <PlotlyFigure
           {...ckaHeatmap(
             {
-              title: "Linear CKA between sources and the caption features",
-              subtitle: `${props.runName} · ${settings.images} images (pooled features)`,
+              title: isComparison
+                ? "Linear CKA between the runs' sources and the caption features"
+                : "Linear CKA between sources and the caption features",
+              subtitle: `${runsLabel} · ${settings.images} images${isComparison ? " every run encoded" : ""} (pooled features)`,
             },
             result.cka.sources,
             result.cka.matrix,
@@ -128,7 +108,7 @@ export function AlignmentFigures(props: AlignmentViewProps & { result: Alignment
         csv={() =>
           buildCsv(
             ["source", "recall_at_1", "recall_at_5"],
-            result.rows.map((r) => [r.source, r.r1, r.r5]),
+            result.rows.map((r) => [r.label, r.r1, r.r5]),
           )
         }
       >
@@ -138,6 +118,50 @@ export function AlignmentFigures(props: AlignmentViewProps & { result: Alignment
       </ExportableFigure>
       <RetrievalTable rows={result.rows} subtitle={subtitle} />
     </div>
+  );
+}
+
+/** One run's leave-one-out curves and bars (Fig. 5), when it has the depth feature and breadth features. */
+function AblationFigures(props: {
+  rows: Row[];
+  subtitle: string;
+  curve: AlignmentViewProps["state"]["curve"];
+  chance: number;
+}) {
+  const ablations = props.rows.filter((r) => r.source === CONCAT_ALL || r.source.startsWith(ABLATION_PREFIX));
+  if (ablations.length < 2) return null;
+  const full = ablations.find((r) => r.source === CONCAT_ALL);
+  return (
+    <>
+      <CurveFigure
+        title="Leave-one-out: concatenation without one feature"
+        subtitle={props.subtitle}
+        rows={ablations}
+        curve={props.curve}
+        chance={props.chance}
+      />
+      <ExportableFigure
+        name="alignment ablation bars"
+        csv={() =>
+          buildCsv(
+            ["source", "held_out_loss", "minus_full_concat"],
+            ablations.map((r) => [r.label, r.heldOutLoss, r.heldOutLoss - (full?.heldOutLoss ?? Number.NaN)]),
+          )
+        }
+      >
+        <PlotlyFigure
+          {...ablationBars(
+            {
+              title: "Leave-one-out ablation: held-out loss",
+              subtitle: `${props.subtitle} · longer bar = the removed feature mattered more`,
+            },
+            ablations,
+            full?.heldOutLoss ?? null,
+            props.chance,
+          )}
+        />
+      </ExportableFigure>
+    </>
   );
 }
 
@@ -156,7 +180,7 @@ function CurveFigure(props: {
           ["source", "step", "train_loss", "held_out_loss"],
           props.rows.flatMap((row) =>
             row.steps.map((step, k) => [
-              row.source,
+              row.label,
               step,
               row.trainLoss[k] ?? null,
               row.heldOutCurve[k] ?? null,

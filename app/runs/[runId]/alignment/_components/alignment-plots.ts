@@ -5,7 +5,8 @@ import type { AlignmentViewProps } from "./alignment-view";
 
 /** What the figures need of one alignment row (analysis.alignment). */
 export interface PlottedRow {
-  source: string;
+  /** The row's name: its source, prefixed by its run's label when runs are compared. */
+  label: string;
   steps: readonly number[];
   trainLoss: readonly number[];
   heldOutCurve: readonly number[];
@@ -33,20 +34,20 @@ export function lossCurves(
     const heldOut: Data = {
       type: "scatter",
       mode: "lines",
-      name: curve === "both" ? `${row.source} (held-out)` : row.source,
+      name: curve === "both" ? `${row.label} (held-out)` : row.label,
       x: [...row.steps],
       y: [...row.heldOutCurve],
       line: { color: colour, width: 2 },
-      hovertemplate: `${row.source}<br>step %{x}<br>held-out loss %{y:.4f}<extra></extra>`,
+      hovertemplate: `${row.label}<br>step %{x}<br>held-out loss %{y:.4f}<extra></extra>`,
     };
     const train: Data = {
       type: "scatter",
       mode: "lines",
-      name: curve === "both" ? `${row.source} (train)` : row.source,
+      name: curve === "both" ? `${row.label} (train)` : row.label,
       x: [...row.steps],
       y: [...row.trainLoss],
       line: { color: colour, width: 1.5, dash: "dash" },
-      hovertemplate: `${row.source}<br>step %{x}<br>training loss %{y:.4f}<extra></extra>`,
+      hovertemplate: `${row.label}<br>step %{x}<br>training loss %{y:.4f}<extra></extra>`,
     };
     return curve === "both" ? [heldOut, train] : [curve === "train" ? train : heldOut];
   });
@@ -87,7 +88,7 @@ export function ablationBars(text: Text, rows: readonly PlottedRow[], full: numb
         type: "bar",
         orientation: "h",
         name: "held-out loss",
-        y: rows.map((r) => r.source),
+        y: rows.map((r) => r.label),
         x: rows.map((r) => r.heldOutLoss),
         marker: { color: rows.map((_, i) => colourAt(i)) },
         customdata: rows.map((r) => (full === null ? Number.NaN : r.heldOutLoss - full)),
@@ -163,7 +164,7 @@ const RECALLS = [
 /** Held-out image→text recall at 1 and 5 per source, grouped bars, best loss first. */
 export function retrievalBars(text: Text, rows: readonly PlottedRow[]) {
   const sorted = [...rows].sort((a, b) => a.heldOutLoss - b.heldOutLoss);
-  const sources = sorted.map((r) => r.source);
+  const sources = sorted.map((r) => r.label);
   return {
     ...text,
     ...WIDE,

@@ -1,6 +1,6 @@
 "use client";
 
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useTRPC } from "~/app/_trpc/react";
 import type { RouterOutputs } from "~/app/_trpc/router-types";
 import { isActiveStatus } from "~/server/api/job-states";
@@ -8,7 +8,10 @@ import type { AlignmentViewProps } from "./alignment-view";
 
 type JobProgress = Pick<RouterOutputs["analysis"]["job"], "status" | "fraction" | "error">;
 
-/** The settings of a new analysis (kept in the URL) and the progress of the one running. */
+/**
+ * The settings of a new analysis (kept in the URL): batch size, steps, seed and the other runs of the dataset to
+ * compare (the paper's Fig. 4); the progress of the one running.
+ */
 export function AlignmentRequest(
   props: AlignmentViewProps & { job: JobProgress | null; jobError: string | null },
 ) {
@@ -43,12 +46,14 @@ export function AlignmentRequest(
           batchSize: state.batchSize,
           steps: state.steps,
           seed: state.seed,
+          comparisonRunIds: state.compare,
         });
       }}
     >
       {field("Batch size N", "batchSize", 2, 1024)}
       {field("Steps", "steps", 10, 5000)}
       {field("Seed", "seed", 0, 2 ** 31 - 1)}
+      <ComparisonRunPicker {...props} />
       <button
         type="submit"
         data-testid="request-alignment"
@@ -77,5 +82,40 @@ export function AlignmentRequest(
         )}
       </span>
     </form>
+  );
+}
+
+/** Other runs of the dataset to train probes for too, with the same settings (none = this run alone). */
+function ComparisonRunPicker(props: AlignmentViewProps) {
+  const trpc = useTRPC();
+  const runs = useQuery(trpc.analysis.comparisonRuns.queryOptions({ runId: props.runId }));
+  if (runs.data === undefined || runs.data.length === 0) return null;
+  const chosen = new Set(props.state.compare);
+  const toggle = (runId: string) =>
+    props.onStateChange({
+      compare: chosen.has(runId)
+        ? props.state.compare.filter((id) => id !== runId)
+        : [...props.state.compare, runId],
+    });
+  return (
+    <fieldset className="flex flex-wrap items-center gap-3" data-testid="comparison-runs">
+      <legend className="sr-only">Compare with runs of the same dataset</legend>
+      <span className="text-muted">Compare with</span>
+      {runs.data.map((run) => (
+        <label key={run.runId} className="flex items-center gap-1" title={run.sources.join(", ")}>
+          <input
+            type="checkbox"
+            checked={chosen.has(run.runId)}
+            onChange={() => toggle(run.runId)}
+            data-testid={`compare-${run.name}`}
+          />
+          {run.name}
+          <span className="text-muted text-xs">
+            {run.model}
+            {run.hasLanguageModel ? "" : " · vision encoder"} · {run.done} images
+          </span>
+        </label>
+      ))}
+    </fieldset>
   );
 }

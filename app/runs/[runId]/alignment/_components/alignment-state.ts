@@ -18,6 +18,11 @@ const schema = z.object({
     .min(0)
     .max(2 ** 31 - 1)
     .catch(0),
+  /** Other runs of the dataset the next analysis compares (ids, comma-separated in the URL). */
+  compare: z
+    .string()
+    .transform((text) => text.split(",").filter((s) => s.length > 0))
+    .catch([]),
   /** A requested analysis still running: followed until it ends, also after a reload. */
   job: z.string().max(100).catch(""),
 });
@@ -29,6 +34,7 @@ const PARAM: Record<keyof AlignmentState, string> = {
   batchSize: "bs",
   steps: "steps",
   seed: "seed",
+  compare: "compare",
   job: "job",
 };
 

@@ -4,7 +4,7 @@ import { downloadFile } from "~/app/_components/download-file";
 import { buildCsv } from "~/lib/viz/figure-csv";
 
 interface RetrievalRow {
-  source: string;
+  label: string;
   dim: number;
   heldOutLoss: number;
   chance: number;
@@ -20,7 +20,7 @@ export function RetrievalTable({ rows, subtitle }: { rows: readonly RetrievalRow
   const csv = () =>
     buildCsv(
       ["source", "dim", "held_out_loss", "chance", "recall_at_1", "recall_at_5"],
-      sorted.map((r) => [r.source, r.dim, r.heldOutLoss, r.chance, r.r1, r.r5]),
+      sorted.map((r) => [r.label, r.dim, r.heldOutLoss, r.chance, r.r1, r.r5]),
     );
   return (
     <section aria-labelledby="retrieval-title" className="space-y-2">
@@ -51,8 +51,8 @@ export function RetrievalTable({ rows, subtitle }: { rows: readonly RetrievalRow
         </thead>
         <tbody className="tabular-nums">
           {sorted.map((row) => (
-            <tr key={row.source} className="border-line border-t">
-              <td className="py-1">{row.source}</td>
+            <tr key={row.label} className="border-line border-t">
+              <td className="py-1">{row.label}</td>
               <td className="py-1 text-right">{row.dim}</td>
               <td className="py-1 text-right">{row.heldOutLoss.toFixed(3)}</td>
               <td className="py-1 text-right">{row.chance.toFixed(3)}</td>
