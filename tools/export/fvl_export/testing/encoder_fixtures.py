@@ -42,8 +42,9 @@ FAMILIES = tuple(PREPROCESSORS)
 def clip_model() -> CLIPModel:
     # openai/clip-vit-base-patch16: ViT-B/16 at 224 (quick_gelu), 12-layer 512-wide text tower, 512 projection.
     vision = {"image_size": 224, "patch_size": 16, "hidden_act": "quick_gelu", "projection_dim": 32, **SHRUNK}
+    # The text tower shrinks its vocabulary too; its special ids move inside it (the real ones are 49406 / 49407).
     text = {"vocab_size": 1000, "max_position_embeddings": 77, "hidden_act": "quick_gelu", "projection_dim": 32,
-            **SHRUNK}
+            "bos_token_id": 998, "eos_token_id": 999, "pad_token_id": 1, **SHRUNK}
     return CLIPModel(CLIPConfig(vision_config=vision, text_config=text, projection_dim=32))
 
 
