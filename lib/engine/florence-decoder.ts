@@ -2,43 +2,60 @@ import type { Tensor } from "~/lib/tensor";
 import { required } from "./encode";
 import { ModelFolderError } from "./errors";
 import type { Stepper } from "./generation";
-import { KvCache } from "./kv-cache";
+import { gatherRows, KvCache } from "./kv-cache";
 import type { LoadedModel } from "./load-model";
 import type { FeedValue, OrtGraph } from "./ort-graph";
-import { int64, repeatRows } from "./token-ops";
+import { concatBatch, int64 } from "./token-ops";
 
 const PAST_INPUT = /^past_key_values\.(\d+)\.(decoder|encoder)\.(key|value)$/;
 const isSelfAttention = (past: string) => past.includes(".decoder.");
 
+/** One encoded prompt as the decoder reads it: [1, S, d] and its mask [1, S]. */
+export interface EncodedPrompt {
+  hiddenStates: Tensor<Float32Array>;
+  attentionMask: Tensor<BigInt64Array>;
+}
+
 /**
- * The Florence-2 decoder as a Stepper for one encoded prompt, expanded to `rows` beams. With a cache it feeds
- * one token per step and reorders the cache by beam parent; without, it re-runs the whole sequence.
+ * The Florence-2 decoder as a Stepper over a batch of encoded prompts of one length S (rows of equal shape need no
+ * padding, so each row's logits are those of its prompt decoded alone), each expanded to `rows` beams. With a
+ * cache it feeds one token per step and reorders the cache by parent row; without, it re-runs every sequence.
  */
 export class FlorenceDecoderStepper implements Stepper {
   readonly vocabSize: number;
+  readonly sequenceCount: number;
   private rows = 1;
+  /** Row r decodes prompt `rowPrompt[r]`. */
+  private rowPrompt: number[] = [];
   private encoderStates!: Tensor<Float32Array>;
   private encoderMask!: Tensor<BigInt64Array>;
   private sequences: number[][] = [];
   private readonly cache: KvCache;
+  private readonly encoded: { states: Tensor<Float32Array>; mask: Tensor<BigInt64Array> };
 
   constructor(
     private readonly model: LoadedModel,
-    private readonly encoded: { hiddenStates: Tensor<Float32Array>; attentionMask: Tensor<BigInt64Array> },
+    prompts: readonly EncodedPrompt[],
     private readonly useCache: boolean,
   ) {
     this.vocabSize = vocabularySize(model.decoder);
     this.cache = new KvCache(model.decoder, PAST_INPUT);
+    this.sequenceCount = prompts.length;
+    const length = prompts[0]?.hiddenStates.dims[1] ?? 0;
+    if (prompts.some((p) => p.hiddenStates.dims[1] !== length))
+      throw new Error("a decoder batch needs encoded prompts of one length");
+    this.encoded = {
+      states: concatBatch(prompts.map((p) => p.hiddenStates)),
+      mask: concatBatch(prompts.map((p) => p.attentionMask)),
+    };
   }
 
   async first(rows: number): Promise<Float32Array> {
     this.rows = rows;
-    this.encoderStates = repeatRows(this.encoded.hiddenStates, rows);
-    this.encoderMask = {
-      data: new BigInt64Array(rows * (this.encoded.attentionMask.dims[1] ?? 0)).fill(1n),
-      dims: [rows, this.encoded.attentionMask.dims[1] ?? 0],
-    };
-    this.sequences = Array.from({ length: rows }, () => [this.model.generation.decoderStartId]);
+    this.rowPrompt = Array.from({ length: this.sequenceCount * rows }, (_, r) => Math.floor(r / rows));
+    this.encoderStates = gatherRows(this.encoded.states, this.rowPrompt);
+    this.encoderMask = gatherRows(this.encoded.mask, this.rowPrompt);
+    this.sequences = this.rowPrompt.map(() => [this.model.generation.decoderStartId]);
     this.cache.clear();
     return this.run(
       this.sequences.map((s) => s.slice(-1)),
@@ -48,24 +65,45 @@ export class FlorenceDecoderStepper implements Stepper {
 
   async next(tokens: readonly number[], parents: readonly number[]): Promise<Float32Array> {
     this.sequences = parents.map((parent, row) => [...(this.sequences[parent] ?? []), tokens[row] ?? 0]);
+    const rowPrompt = parents.map((parent) => this.rowPrompt[parent] ?? 0);
+    // Beams of one prompt share its encoder rows; they move only when rows change prompt or leave the batch.
+    const isPromptMoved =
+      rowPrompt.length !== this.rowPrompt.length || rowPrompt.some((p, r) => p !== this.rowPrompt[r]);
+    this.rowPrompt = rowPrompt;
+    this.rows = parents.length;
+    if (isPromptMoved) {
+      this.encoderStates = gatherRows(this.encoderStates, parents);
+      this.encoderMask = gatherRows(this.encoderMask, parents);
+    }
     if (!this.useCache || !this.cache.isSupported) return this.run(this.sequences, false);
-    this.cache.reorder(parents, isSelfAttention);
+    this.cache.reorder(parents, (past) => isPromptMoved || isSelfAttention(past));
     return this.run(
       tokens.map((token) => [token]),
       true,
     );
   }
 
-  /** Teacher-forced pass over `[start, ...ids[:-1]]`: cross-attention per layer [1, heads, T, S], when exported. */
-  async crossAttention(ids: readonly number[]): Promise<Tensor<Float32Array>[] | null> {
+  /**
+   * Teacher-forced pass over `[start, ...ids[:-1]]` for each prompt's answer (one row per prompt, answers
+   * right-padded: the decoder is causal, so padding after an answer does not reach its positions). Cross-attention
+   * per layer [1, heads, T, S] of each prompt, or null when the graph does not export it.
+   */
+  async crossAttention(answers: readonly (readonly number[])[]): Promise<Tensor<Float32Array>[][] | null> {
     const names = this.model.decoder.outputs
       .map((o) => o.name)
       .filter((n) => /^cross_attentions\.\d+$/.test(n));
     if (names.length === 0) return null;
     await this.first(1);
-    const sequence = [this.model.generation.decoderStartId, ...ids.slice(0, -1)];
-    const out = await this.model.decoder.run(await this.feeds([sequence], false), names);
-    return names.map((name) => required(out, name));
+    const { decoderStartId, padId } = this.model.generation;
+    const length = Math.max(1, ...answers.map((ids) => ids.length));
+    const padded = answers.map((ids) => {
+      const sequence = [decoderStartId, ...ids.slice(0, -1)];
+      return [...sequence, ...new Array<number>(length - sequence.length).fill(padId)];
+    });
+    const out = await this.model.decoder.run(await this.feeds(padded, false), names);
+    return answers.map((ids, row) =>
+      names.map((name) => cropCrossAttention(required(out, name), row, Math.max(1, ids.length))),
+    );
   }
 
   private async run(tokens: readonly number[][], useCacheBranch: boolean): Promise<Float32Array> {
@@ -95,6 +133,21 @@ export class FlorenceDecoderStepper implements Stepper {
       feeds.use_cache_branch = { data: [useCacheBranch], dims: [1] };
     return { ...feeds, ...this.cache.feeds(this.rows, useCacheBranch) };
   }
+}
+
+/** [rows, heads, T, S] → row `row`'s first `steps` queries, [1, heads, steps, S]. */
+function cropCrossAttention(
+  attention: Tensor<Float32Array>,
+  row: number,
+  steps: number,
+): Tensor<Float32Array> {
+  const [, heads = 0, queries = 0, keys = 0] = attention.dims;
+  const out = new Float32Array(heads * steps * keys);
+  for (let h = 0; h < heads; h++) {
+    const src = (row * heads + h) * queries * keys;
+    out.set(attention.data.subarray(src, src + steps * keys), h * steps * keys);
+  }
+  return { data: out, dims: [1, heads, steps, keys] };
 }
 
 /** The logits' last dimension, fixed in every Florence-2 export. */

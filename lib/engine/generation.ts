@@ -4,14 +4,20 @@
  * no-repeat n-grams) and for beam scoring (sum of log-probabilities / length^length_penalty).
  */
 
-/** Runs the model one step for `rows` sequences (rows = beams). */
+/**
+ * Runs the model one step for a batch of sequences, each expanded to the same number of rows (its beams; 1 for
+ * greedy). Rows are ordered by sequence: sequence s owns rows [s·rows, (s+1)·rows) after `first`.
+ */
 export interface Stepper {
   readonly vocabSize: number;
-  /** Consumes the prompt (or the decoder start token); returns the next-token logits [rows, vocab]. */
+  /** How many sequences (prompts) the stepper holds. */
+  readonly sequenceCount: number;
+  /** Consumes every prompt (or the decoder start token); returns the next-token logits [sequences·rows, vocab]. */
   first(rows: number): Promise<Float32Array>;
   /**
    * Appends `tokens[r]` to row r, where `parents[r]` is the row of the previous step that row r continues (the
-   * model reorders its key/value cache accordingly). Returns logits [rows, vocab].
+   * model reorders its key/value cache accordingly). Rows of finished sequences are left out, so the batch
+   * shrinks as sequences stop. Returns logits [tokens.length, vocab].
    */
   next(tokens: readonly number[], parents: readonly number[]): Promise<Float32Array>;
 }
@@ -43,30 +49,105 @@ export interface Generated {
   score: number;
 }
 
+/** Decodes the stepper's single sequence. */
 export async function generate(stepper: Stepper, config: GenerationConfig): Promise<Generated> {
-  return config.numBeams <= 1 ? greedy(stepper, config) : beamSearch(stepper, config);
+  const [generated] = await generateBatch(stepper, [config]);
+  if (generated === undefined) throw new Error("the stepper holds no sequence");
+  return generated;
 }
 
-async function greedy(stepper: Stepper, config: GenerationConfig): Promise<Generated> {
-  const ids: number[] = [];
-  let score = 0;
-  let logits = await stepper.first(1);
-  for (let t = 0; t < config.maxNewTokens; t++) {
-    const logprobs = processedLogprobs(
-      logits,
-      0,
-      stepper.vocabSize,
-      [...config.prefixIds, ...ids],
-      t,
-      config,
-    );
-    const token = argmax(logprobs);
-    score += logprobs[token] ?? 0;
-    ids.push(token);
-    if (isStop(token, config) || t === config.maxNewTokens - 1) break;
-    logits = await stepper.next([token], [0]);
+/**
+ * Decodes all of the stepper's sequences in lockstep, one model call per step for the whole batch: each sequence
+ * runs its own greedy or beam search (per-sequence configs, one beam count), and a sequence that has finished
+ * leaves the batch. Every sequence gets exactly the tokens `generate` gives it alone, provided the stepper's rows
+ * do not influence each other.
+ */
+export async function generateBatch(
+  stepper: Stepper,
+  configs: readonly GenerationConfig[],
+): Promise<Generated[]> {
+  if (configs.length !== stepper.sequenceCount)
+    throw new Error(`${configs.length} generation configs for ${stepper.sequenceCount} sequences`);
+  const rows = Math.max(1, configs[0]?.numBeams ?? 1);
+  if (configs.some((config) => Math.max(1, config.numBeams) !== rows))
+    throw new Error("every sequence of a batch needs the same number of beams");
+  const searches: Search[] = configs.map((config) =>
+    rows === 1 ? new GreedySearch(config, stepper.vocabSize) : new BeamSearch(config, stepper.vocabSize),
+  );
+  // Where each live search's rows sit in the current logits.
+  let live = searches
+    .map((search, s) => ({ search, offset: s * rows, count: rows }))
+    .filter((_, s) => (configs[s]?.maxNewTokens ?? 0) > 0);
+  let logits = await stepper.first(rows);
+  for (let t = 0; live.length > 0; t++) {
+    const tokens: number[] = [];
+    const parents: number[] = [];
+    const next: typeof live = [];
+    for (const { search, offset, count } of live) {
+      const picks = search.step(
+        logits.subarray(offset * stepper.vocabSize, (offset + count) * stepper.vocabSize),
+        t,
+      );
+      if (picks === null) continue;
+      next.push({ search, offset: tokens.length, count: picks.tokens.length });
+      tokens.push(...picks.tokens);
+      parents.push(...picks.parents.map((parent) => offset + parent));
+    }
+    live = next;
+    if (live.length > 0) logits = await stepper.next(tokens, parents);
   }
-  return { ids, score };
+  return searches.map((search) => search.result());
+}
+
+// Rows (sequences × beams) per model call: bounds the batched key/value cache of full-size models; the mini
+// model's batches of a few dozen images stay within one call per prompt length.
+const MAX_BATCH_ROWS = 96;
+
+/**
+ * Indices of `items` in batches of one `key` (rows of one shape), each at most MAX_BATCH_ROWS rows of `rowsPerItem`.
+ */
+export function batchesOf<T>(items: readonly T[], key: (item: T) => number, rowsPerItem: number): number[][] {
+  const byKey = new Map<number, number[]>();
+  for (const [i, item] of items.entries()) {
+    const k = key(item);
+    byKey.set(k, [...(byKey.get(k) ?? []), i]);
+  }
+  const size = Math.max(1, Math.floor(MAX_BATCH_ROWS / rowsPerItem));
+  return [...byKey.values()].flatMap((indices) =>
+    Array.from({ length: Math.ceil(indices.length / size) }, (_, b) =>
+      indices.slice(b * size, (b + 1) * size),
+    ),
+  );
+}
+
+/** One sequence's search: given its rows' logits at step t, the next tokens and parent rows, or null when done. */
+interface Search {
+  step(logits: Float32Array, t: number): { tokens: number[]; parents: number[] } | null;
+  result(): Generated;
+}
+
+class GreedySearch implements Search {
+  private readonly ids: number[] = [];
+  private score = 0;
+
+  constructor(
+    private readonly config: GenerationConfig,
+    private readonly vocab: number,
+  ) {}
+
+  step(logits: Float32Array, t: number): { tokens: number[]; parents: number[] } | null {
+    const { config, ids } = this;
+    const logprobs = processedLogprobs(logits, 0, this.vocab, [...config.prefixIds, ...ids], t, config);
+    const token = argmax(logprobs);
+    this.score += logprobs[token] ?? 0;
+    ids.push(token);
+    if (isStop(token, config) || t >= config.maxNewTokens - 1) return null;
+    return { tokens: [token], parents: [0] };
+  }
+
+  result(): Generated {
+    return { ids: this.ids, score: this.score };
+  }
 }
 
 interface Hypothesis {
@@ -74,24 +155,35 @@ interface Hypothesis {
   score: number;
 }
 
-async function beamSearch(stepper: Stepper, config: GenerationConfig): Promise<Generated> {
-  const beams = config.numBeams;
-  const vocab = stepper.vocabSize;
-  let sequences: number[][] = Array.from({ length: beams }, () => []);
+class BeamSearch implements Search {
+  private readonly beams: number;
+  private sequences: number[][];
   // Only the first beam is live at the start, so the first step does not pick the same token `beams` times.
-  let beamScores: number[] = Array.from({ length: beams }, (_, b) => (b === 0 ? 0 : -1e9));
-  const finished: Hypothesis[] = [];
-  const normalise = (sum: number, length: number) => sum / length ** config.lengthPenalty;
-  let logits = await stepper.first(beams);
-  let isStoppedEarly = false;
+  private beamScores: number[];
+  private readonly finished: Hypothesis[] = [];
+  private isStoppedEarly = false;
 
-  for (let t = 0; t < config.maxNewTokens; t++) {
+  constructor(
+    private readonly config: GenerationConfig,
+    private readonly vocab: number,
+  ) {
+    this.beams = config.numBeams;
+    this.sequences = Array.from({ length: this.beams }, () => []);
+    this.beamScores = Array.from({ length: this.beams }, (_, b) => (b === 0 ? 0 : -1e9));
+  }
+
+  private normalise(sum: number, length: number): number {
+    return sum / length ** this.config.lengthPenalty;
+  }
+
+  step(logits: Float32Array, t: number): { tokens: number[]; parents: number[] } | null {
+    const { beams, config, finished } = this;
     const candidates: { row: number; token: number; score: number }[] = [];
-    for (let row = 0; row < beams; row++) {
-      const history = [...config.prefixIds, ...(sequences[row] ?? [])];
-      const logprobs = processedLogprobs(logits, row, vocab, history, t, config);
+    for (let row = 0; row < this.sequences.length; row++) {
+      const history = [...config.prefixIds, ...(this.sequences[row] ?? [])];
+      const logprobs = processedLogprobs(logits, row, this.vocab, history, t, config);
       for (const token of topK(logprobs, 2 * beams)) {
-        candidates.push({ row, token, score: (logprobs[token] ?? -Infinity) + (beamScores[row] ?? 0) });
+        candidates.push({ row, token, score: (logprobs[token] ?? -Infinity) + (this.beamScores[row] ?? 0) });
       }
     }
     candidates.sort((a, b) => b.score - a.score);
@@ -100,36 +192,45 @@ async function beamSearch(stepper: Stepper, config: GenerationConfig): Promise<G
       if (isStop(candidate.token, config)) {
         // As in Hugging Face: an EOS outside the top `beams` candidates does not finish a hypothesis.
         if (rank >= beams) continue;
-        const ids = [...(sequences[candidate.row] ?? []), candidate.token];
-        addHypothesis(finished, { ids, score: normalise(candidate.score, ids.length) }, beams);
+        const ids = [...(this.sequences[candidate.row] ?? []), candidate.token];
+        addHypothesis(finished, { ids, score: this.normalise(candidate.score, ids.length) }, beams);
       } else {
         next.push(candidate);
       }
       if (next.length === beams) break;
     }
-    const isLastStep = t === config.maxNewTokens - 1 || next.length === 0;
+    const isLastStep = t >= config.maxNewTokens - 1 || next.length === 0;
     const bestRunning = next[0]?.score ?? -Infinity;
     const isDone =
       finished.length >= beams &&
       (config.earlyStopping === true ||
-        Math.min(...finished.map((h) => h.score)) >= normalise(bestRunning, (sequences[0]?.length ?? 0) + 1));
-    sequences = next.map((candidate) => [...(sequences[candidate.row] ?? []), candidate.token]);
-    beamScores = next.map((candidate) => candidate.score);
+        Math.min(...finished.map((h) => h.score)) >=
+          this.normalise(bestRunning, (this.sequences[0]?.length ?? 0) + 1));
+    this.sequences = next.map((candidate) => [...(this.sequences[candidate.row] ?? []), candidate.token]);
+    this.beamScores = next.map((candidate) => candidate.score);
     if (isDone || isLastStep) {
       // With early stopping, the finished hypotheses are the answer (Hugging Face never adds the running beams).
-      isStoppedEarly = isDone && config.earlyStopping === true;
-      break;
+      this.isStoppedEarly = isDone && config.earlyStopping === true;
+      return null;
     }
-    logits = await stepper.next(
-      next.map((candidate) => candidate.token),
-      next.map((candidate) => candidate.row),
-    );
+    return {
+      tokens: next.map((candidate) => candidate.token),
+      parents: next.map((candidate) => candidate.row),
+    };
   }
-  for (const [row, ids] of isStoppedEarly ? [] : sequences.entries()) {
-    addHypothesis(finished, { ids, score: normalise(beamScores[row] ?? -Infinity, ids.length) }, beams);
+
+  result(): Generated {
+    const { finished } = this;
+    for (const [row, ids] of this.isStoppedEarly ? [] : this.sequences.entries()) {
+      addHypothesis(
+        finished,
+        { ids, score: this.normalise(this.beamScores[row] ?? -Infinity, ids.length) },
+        this.beams,
+      );
+    }
+    const best = finished.reduce((a, b) => (b.score > a.score ? b : a));
+    return { ids: best.ids, score: best.score };
   }
-  const best = finished.reduce((a, b) => (b.score > a.score ? b : a));
-  return { ids: best.ids, score: best.score };
 }
 
 function isStop(token: number, config: GenerationConfig): boolean {

@@ -18,6 +18,7 @@ export {
 export { ExecutionProviderError, ImageInputError, ModelFolderError, UnsupportedRequestError } from "./errors";
 export {
   answerQuestion,
+  answerQuestions,
   chatPromptIds,
   type LanguageAnswer,
   promptEmbeddings,
@@ -29,6 +30,12 @@ export { type LabelledBox, type LabelledQuad, parseBoxes, parseQuads } from "./l
 export { describeModel, type ModelInfo } from "./model-info";
 export { type ExecutionProvider, isProviderInstalled, ORT_VERSION, type SessionSettings } from "./ort-graph";
 export { type PreprocessedImage, preprocessImage } from "./preprocess";
-export { answerTask, type DecodingOptions, type TaskAnswer } from "./task-answers";
+export {
+  type AnswerImage,
+  answerTask,
+  answerTasks,
+  type DecodingOptions,
+  type TaskAnswer,
+} from "./task-answers";
 export { FLORENCE_VL_BREADTH_TASKS, FLORENCE2_TASKS, resolvePrompt } from "./task-prompts";
 export { type EncoderFamily, type LoadedVisionEncoder, runVisionEncoder } from "./vision-encoder";

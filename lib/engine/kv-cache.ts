@@ -66,12 +66,15 @@ export class KvCache {
   }
 }
 
-/** Rows of a [rows, ...] tensor picked by `parents`. */
-export function gatherRows(tensor: Tensor<Float32Array>, parents: readonly number[]): Tensor<Float32Array> {
+/** Rows of a [rows, ...] tensor picked by `parents` (float states or int64 masks). */
+export function gatherRows<T extends Float32Array | BigInt64Array>(
+  tensor: Tensor<T>,
+  parents: readonly number[],
+): Tensor<T> {
   const [, ...rest] = tensor.dims;
   const size = rest.reduce((a, d) => a * d, 1);
-  const out = new Float32Array(parents.length * size);
+  const out = new (tensor.data.constructor as new (length: number) => T)(parents.length * size);
   for (const [row, parent] of parents.entries())
-    out.set(tensor.data.subarray(parent * size, (parent + 1) * size), row * size);
+    out.set(tensor.data.subarray(parent * size, (parent + 1) * size) as never, row * size);
   return { data: out, dims: [parents.length, ...rest] };
 }

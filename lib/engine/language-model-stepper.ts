@@ -2,7 +2,7 @@ import type { Tensor } from "~/lib/tensor";
 import { required } from "./encode";
 import { lastPosition, vocabularySize } from "./florence-decoder";
 import type { Stepper } from "./generation";
-import { KvCache } from "./kv-cache";
+import { gatherRows, KvCache } from "./kv-cache";
 import type { LanguageModelParts } from "./load-model";
 import { concatTokens, ones64, repeatRows, sliceTokens } from "./token-ops";
 
@@ -13,20 +13,28 @@ const ATTENTION_OUTPUT = /^attentions\.\d+$/;
 export type EmbedTokens = (ids: readonly number[], rows: number) => Promise<Tensor<Float32Array>>;
 
 /**
- * The language model as a Stepper over one prompt (text embeddings with the visual tokens spliced in), expanded to
- * `rows` beams after the prompt. With the cache each step feeds only the new tokens; without it (for comparison)
- * every step re-runs the prompt and all generated tokens.
+ * The language model as a Stepper over a batch of prompts of one length (text embeddings with the visual tokens
+ * spliced in, [N, P, hidden]; the graph places tokens at past_length + arange(T), so rows of one length are what a
+ * batch can hold without moving positions), each expanded to `rows` beams after the prompt. With the cache each
+ * step feeds only the new tokens; without it (for comparison) every step re-runs the prompt and all generated tokens.
  */
 export class LanguageModelStepper implements Stepper {
   readonly vocabSize: number;
-  /** Per step of a single-row run: each layer's attention row of the query that predicted that step's token. */
-  readonly attentionRows: Tensor<Float32Array>[][] = [];
-  /** Last-layer hidden state at the last prompt position [hidden]. */
-  promptLastHidden: Float32Array = new Float32Array(0);
+  readonly sequenceCount: number;
+  /**
+   * Per row of a greedy run (one row per prompt), per step: each layer's attention row of the query that predicted
+   * that step's token. Rows follow the batch: `attentionRows[s]` is prompt s's.
+   */
+  readonly attentionRows: Tensor<Float32Array>[][][] = [];
+  /** Per prompt, the last-layer hidden state at its last prompt position [hidden]. */
+  promptLastHidden: Float32Array[] = [];
   private readonly cache: KvCache;
   private readonly attentionNames: string[];
   private rows = 1;
+  private beams = 1;
   private generated: number[][] = [];
+  /** Row r of the current batch continues prompt `rowPrompt[r]`. */
+  private rowPrompt: number[] = [];
 
   constructor(
     private readonly lm: LanguageModelParts,
@@ -35,6 +43,7 @@ export class LanguageModelStepper implements Stepper {
     private readonly useCache: boolean,
   ) {
     this.vocabSize = vocabularySize(lm.decoder);
+    this.sequenceCount = promptEmbeds.dims[0] ?? 1;
     this.cache = new KvCache(lm.decoder, PAST_INPUT);
     this.attentionNames = lm.decoder.outputs.map((o) => o.name).filter((n) => ATTENTION_OUTPUT.test(n));
   }
@@ -47,40 +56,54 @@ export class LanguageModelStepper implements Stepper {
     return this.useCache && this.cache.isSupported;
   }
 
+  /** Attention rows are kept in greedy runs (one row per prompt); beams replay their chosen answer instead. */
+  private get isKeepingAttention(): boolean {
+    return this.hasAttention && this.beams === 1;
+  }
+
   async first(rows: number): Promise<Float32Array> {
     this.cache.clear();
+    const prompts = this.sequenceCount;
+    this.beams = rows;
+    this.rows = prompts;
+    this.rowPrompt = Array.from({ length: prompts }, (_, s) => s);
     this.attentionRows.length = 0;
-    this.rows = 1;
-    this.generated = Array.from({ length: rows }, () => []);
-    // The prompt runs once; its cache and logits are then copied to every beam.
+    this.attentionRows.push(...this.rowPrompt.map(() => []));
+    this.promptLastHidden = [];
+    // Each prompt runs once; its cache and logits are then copied to every beam.
     const logits = await this.run(this.promptEmbeds, false);
-    this.rows = rows;
+    this.generated = Array.from({ length: prompts * rows }, () => []);
     if (rows === 1) return logits;
-    this.cache.reorder(new Array<number>(rows).fill(0));
-    return repeatRows({ data: logits, dims: [1, this.vocabSize] }, rows).data;
+    this.rowPrompt = Array.from({ length: prompts * rows }, (_, r) => Math.floor(r / rows));
+    this.rows = this.rowPrompt.length;
+    this.cache.reorder(this.rowPrompt);
+    return repeatRows({ data: logits, dims: [prompts, this.vocabSize] }, rows).data;
   }
 
   async next(tokens: readonly number[], parents: readonly number[]): Promise<Float32Array> {
     this.generated = parents.map((parent, row) => [...(this.generated[parent] ?? []), tokens[row] ?? 0]);
+    this.rowPrompt = parents.map((parent) => this.rowPrompt[parent] ?? 0);
+    this.rows = parents.length;
     if (this.isCaching) {
       this.cache.reorder(parents);
       return this.run(await this.embed(tokens, this.rows), true);
     }
     const answer = await this.embed(this.generated.flat(), this.rows);
-    return this.run(concatTokens([repeatRows(this.promptEmbeds, this.rows), answer]), false);
+    return this.run(concatTokens([gatherRows(this.promptEmbeds, this.rowPrompt), answer]), false);
   }
 
   private async run(inputsEmbeds: Tensor<Float32Array>, isCached: boolean): Promise<Float32Array> {
     const steps = inputsEmbeds.dims[1] ?? 1;
     const past = isCached ? this.cache.pastLength : 0;
     const isPrompt = this.promptLastHidden.length === 0;
+    const isKeepingAttention = this.isKeepingAttention;
     const wanted = [
       "logits",
       ...(isPrompt ? ["last_hidden_state"] : []),
       ...(this.isCaching
         ? this.lm.decoder.outputs.map((o) => o.name).filter((n) => n.startsWith("present."))
         : []),
-      ...(this.rows === 1 ? this.attentionNames : []),
+      ...(isKeepingAttention ? this.attentionNames : []),
     ];
     const out = await this.lm.decoder.run(
       {
@@ -91,10 +114,16 @@ export class LanguageModelStepper implements Stepper {
       wanted,
     );
     if (this.isCaching) this.cache.update(out);
-    if (isPrompt)
-      this.promptLastHidden = sliceTokens(required(out, "last_hidden_state"), steps - 1, steps).data;
-    if (this.rows === 1 && this.hasAttention)
-      this.attentionRows.push(this.attentionNames.map((name) => lastQuery(required(out, name))));
+    if (isPrompt) {
+      const last = sliceTokens(required(out, "last_hidden_state"), steps - 1, steps); // [N, 1, hidden]
+      const hidden = last.dims[2] ?? 0;
+      this.promptLastHidden = this.rowPrompt.map((_, r) => last.data.slice(r * hidden, (r + 1) * hidden));
+    }
+    if (isKeepingAttention) {
+      const layers = this.attentionNames.map((name) => required(out, name));
+      for (const [r, prompt] of this.rowPrompt.entries())
+        this.attentionRows[prompt]?.push(layers.map((attention) => lastQuery(attention, r)));
+    }
     return lastPosition(required(out, "logits"));
   }
 }
@@ -115,13 +144,12 @@ export async function lastHiddenStates(
   return required(out, "last_hidden_state");
 }
 
-/** [1, heads, Q, K] → [1, heads, 1, K]: the row of the last query (the position predicting the next token). */
-function lastQuery(attention: Tensor<Float32Array>): Tensor<Float32Array> {
+/** [rows, heads, Q, K] → row `row`'s [1, heads, 1, K]: the last query's (the position predicting the next token). */
+function lastQuery(attention: Tensor<Float32Array>, row: number): Tensor<Float32Array> {
   const [, heads = 0, queries = 0, keys = 0] = attention.dims;
-  if (queries === 1) return attention;
   const out = new Float32Array(heads * keys);
   for (let h = 0; h < heads; h++) {
-    const src = (h * queries + queries - 1) * keys;
+    const src = ((row * heads + h) * queries + queries - 1) * keys;
     out.set(attention.data.subarray(src, src + keys), h * keys);
   }
   return { data: out, dims: [1, heads, 1, keys] };

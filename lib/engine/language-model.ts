@@ -2,11 +2,11 @@ import type { Tensor } from "~/lib/tensor";
 import { type AttentionGrids, attentionToGrid, concatQueries } from "./attention-grids";
 import { required } from "./encode";
 import { UnsupportedRequestError } from "./errors";
-import { generate } from "./generation";
+import { batchesOf, generateBatch } from "./generation";
 import { type EmbedTokens, LanguageModelStepper, lastHiddenStates } from "./language-model-stepper";
 import type { LanguageModelParts, LoadedModel } from "./load-model";
 import { hasLanguageModel, type LanguageModelManifest } from "./manifest";
-import { concatTokens, int64 } from "./token-ops";
+import { concatBatch, concatTokens, int64 } from "./token-ops";
 
 export interface LanguageAnswer {
   question: string;
@@ -119,15 +119,30 @@ export async function answerQuestion(
   question: string,
   options: AnswerOptions,
 ): Promise<LanguageAnswer> {
+  const [answer] = await answerQuestions(model, [{ visualTokens, question }], options);
+  if (answer === undefined) throw new Error("no answer");
+  return answer;
+}
+
+/**
+ * Asks many (image, question) pairs with batched decoding: prompts of one length decode together, one model call
+ * per step, finished answers leaving the batch, so each answer is exactly the one `answerQuestion` gives alone.
+ * The images share one token geometry (`options.grid`). Answers in input order.
+ */
+export async function answerQuestions(
+  model: LoadedModel,
+  items: readonly { visualTokens: Tensor<Float32Array>; question: string }[],
+  options: AnswerOptions,
+): Promise<LanguageAnswer[]> {
   const language = languageModelOf(model);
   const { lm, manifest } = language;
-  const { before, embeds: promptEmbeds } = await promptEmbeddings(model, visualTokens, question);
   const embed = embedder(lm);
-  const useCache = options.useCache ?? true;
-  const stepper = new LanguageModelStepper(lm, promptEmbeds, embed, useCache);
+  const prompts = await Promise.all(
+    items.map((item) => promptEmbeddings(model, item.visualTokens, item.question)),
+  );
   const stops = stopIds(language);
-  const numBeams = options.numBeams ?? 1;
-  const generated = await generate(stepper, {
+  const numBeams = Math.max(1, options.numBeams ?? 1);
+  const config = {
     prefixIds: [],
     ...stops,
     forcedBosId: null,
@@ -136,34 +151,51 @@ export async function answerQuestion(
     noRepeatNgramSize: 0,
     numBeams,
     lengthPenalty: 1,
-  });
-  const ids = generated.ids;
-  const tokens = ids.map((id) => lm.tokenizer.tokenText(id));
-  const isStop = (id: number) => id === stops.eosId || stops.stopIds.includes(id);
-  let attentionRows = stepper.attentionRows;
-  if (stepper.hasAttention && numBeams > 1) {
-    // Beams ran several rows at once: replay the chosen answer as one row for its attention.
-    const replay = new LanguageModelStepper(lm, promptEmbeds, embed, true);
-    await replay.first(1);
-    for (const id of ids.slice(0, -1)) await replay.next([id], [0]);
-    attentionRows = replay.attentionRows;
-  }
-  const firstVisual = before.length + (options.hasPooledToken ? 1 : 0);
-  return {
-    question,
-    text: lm.tokenizer.decode(ids.filter((id) => !isStop(id))).trim(),
-    tokenIds: ids,
-    tokens,
-    visualAttention:
-      attentionRows.length === 0
-        ? null
-        : concatQueries(
-            attentionRows
-              .slice(0, ids.length)
-              .map((layers, i) => attentionToGrid(layers, [0], firstVisual, options.grid, [tokens[i] ?? ""])),
-          ),
-    lastHiddenState: stepper.promptLastHidden,
   };
+  const isStop = (id: number) => id === stops.eosId || stops.stopIds.includes(id);
+  const answers: LanguageAnswer[] = new Array(items.length);
+  for (const group of batchesOf(prompts, (prompt) => prompt.embeds.dims[1] ?? 0, numBeams)) {
+    const embeds = concatBatch(group.map((i) => prompts[i]?.embeds as Tensor<Float32Array>));
+    const stepper = new LanguageModelStepper(lm, embeds, embed, options.useCache ?? true);
+    const generated = await generateBatch(
+      stepper,
+      group.map(() => config),
+    );
+    for (const [k, index] of group.entries()) {
+      const ids = generated[k]?.ids ?? [];
+      const prompt = prompts[index];
+      const item = items[index];
+      if (prompt === undefined || item === undefined) continue;
+      const tokens = ids.map((id) => lm.tokenizer.tokenText(id));
+      let attentionRows = stepper.attentionRows[k] ?? [];
+      if (stepper.hasAttention && numBeams > 1) {
+        // Beams ran several rows at once: replay the chosen answer as one row for its attention.
+        const replay = new LanguageModelStepper(lm, prompt.embeds, embed, true);
+        await replay.first(1);
+        for (const id of ids.slice(0, -1)) await replay.next([id], [0]);
+        attentionRows = replay.attentionRows[0] ?? [];
+      }
+      const firstVisual = prompt.before.length + (options.hasPooledToken ? 1 : 0);
+      answers[index] = {
+        question: item.question,
+        text: lm.tokenizer.decode(ids.filter((id) => !isStop(id))).trim(),
+        tokenIds: ids,
+        tokens,
+        visualAttention:
+          attentionRows.length === 0
+            ? null
+            : concatQueries(
+                attentionRows
+                  .slice(0, ids.length)
+                  .map((layers, i) =>
+                    attentionToGrid(layers, [0], firstVisual, options.grid, [tokens[i] ?? ""]),
+                  ),
+              ),
+        lastHiddenState: stepper.promptLastHidden[k] ?? new Float32Array(0),
+      };
+    }
+  }
+  return answers;
 }
 
 /** The language model's last-layer hidden states of a text, tokenized as the model's tokenizer does (with its

@@ -1,7 +1,8 @@
+import type { Tensor } from "~/lib/tensor";
 import { type AttentionGrids, attentionToGrid } from "./attention-grids";
 import type { EncoderState } from "./encode";
 import { FlorenceDecoderStepper } from "./florence-decoder";
-import { generate } from "./generation";
+import { batchesOf, generateBatch } from "./generation";
 import type { LoadedModel } from "./load-model";
 import {
   type LabelledBox,
@@ -37,38 +38,79 @@ export interface TaskAnswer {
   promptAttention: AttentionGrids | null;
 }
 
+/** The image an encoder state belongs to: its size (for boxes) and V's token geometry (for attention grids). */
+export interface AnswerImage {
+  width: number;
+  height: number;
+  grid: [number, number];
+  hasPooledToken: boolean;
+  imageTokens: number;
+}
+
 /** Generates one prompt's Florence-2 output from its encoder state and post-processes it. */
 export async function answerTask(
   model: LoadedModel,
   state: EncoderState,
-  image: {
-    width: number;
-    height: number;
-    grid: [number, number];
-    hasPooledToken: boolean;
-    imageTokens: number;
-  },
+  image: AnswerImage,
   options: DecodingOptions = {},
 ): Promise<TaskAnswer> {
+  const [answer] = await answerTasks(model, [{ state, image }], options);
+  if (answer === undefined) throw new Error("no task answer");
+  return answer;
+}
+
+/**
+ * Generates the Florence-2 outputs of many encoded prompts (the prompts of a batch of images) with batched
+ * decoding: prompts of one encoder length decode together, one decoder call per step, so each answer is exactly
+ * the one `answerTask` gives alone (unpadded rows do not change each other's logits). Answers in input order.
+ */
+export async function answerTasks(
+  model: LoadedModel,
+  items: readonly { state: EncoderState; image: AnswerImage }[],
+  options: DecodingOptions = {},
+): Promise<TaskAnswer[]> {
   const defaults = model.generation;
   const taskLimit = model.manifest?.florence2.max_new_tokens;
-  const stepper = new FlorenceDecoderStepper(model, state, options.useCache ?? true);
-  const generated = await generate(stepper, {
-    prefixIds: [defaults.decoderStartId],
-    eosId: defaults.eosId,
-    forcedBosId: defaults.forcedBosId,
-    isEosForcedAtLimit: defaults.isEosForced,
-    maxNewTokens: options.maxNewTokens ?? taskMaxTokens(taskLimit, state.prompt.key) ?? defaults.maxNewTokens,
-    noRepeatNgramSize: options.noRepeatNgramSize ?? defaults.noRepeatNgramSize,
-    numBeams: options.numBeams ?? defaults.numBeams,
-    lengthPenalty: 1,
-    earlyStopping: defaults.isEarlyStopping,
-  });
-  const ids = generated.ids;
+  const numBeams = Math.max(1, options.numBeams ?? defaults.numBeams);
+  const answers: TaskAnswer[] = new Array(items.length);
+  for (const group of batchesOf(items, ({ state }) => state.hiddenStates.dims[1] ?? 0, numBeams)) {
+    const states = group.map((i) => items[i]?.state as EncoderState);
+    const stepper = new FlorenceDecoderStepper(model, states, options.useCache ?? true);
+    const generated = await generateBatch(
+      stepper,
+      states.map((state) => ({
+        prefixIds: [defaults.decoderStartId],
+        eosId: defaults.eosId,
+        forcedBosId: defaults.forcedBosId,
+        isEosForcedAtLimit: defaults.isEosForced,
+        maxNewTokens:
+          options.maxNewTokens ?? taskMaxTokens(taskLimit, state.prompt.key) ?? defaults.maxNewTokens,
+        noRepeatNgramSize: options.noRepeatNgramSize ?? defaults.noRepeatNgramSize,
+        numBeams,
+        lengthPenalty: 1,
+        earlyStopping: defaults.isEarlyStopping,
+      })),
+    );
+    const cross = await stepper.crossAttention(generated.map((g) => g.ids));
+    for (const [k, index] of group.entries()) {
+      const item = items[index];
+      if (item === undefined) continue;
+      answers[index] = taskAnswer(model, item.state, item.image, generated[k]?.ids ?? [], cross?.[k] ?? null);
+    }
+  }
+  return answers;
+}
+
+function taskAnswer(
+  model: LoadedModel,
+  state: EncoderState,
+  image: AnswerImage,
+  ids: number[],
+  cross: Tensor<Float32Array>[] | null,
+): TaskAnswer {
   const rawText = model.tokenizer.decodeTaskOutput(ids);
   const tokens = ids.map((id) => model.tokenizer.tokenText(id));
   const firstPatch = image.hasPooledToken ? 1 : 0;
-  const cross = await stepper.crossAttention(ids);
   const promptRows = state.promptIds.map((_, i) => image.imageTokens + i);
   return {
     task: state.prompt.key,

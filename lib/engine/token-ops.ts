@@ -18,6 +18,21 @@ export function stackItems(items: readonly Tensor<Float32Array>[]): Tensor<Float
   return { data: out, dims: [items.length, ...dims] };
 }
 
+/** Batches of equal item shape concatenated along the batch axis: [Σbatch, ...dims] (float states or int64 masks). */
+export function concatBatch<T extends Float32Array | BigInt64Array>(parts: readonly Tensor<T>[]): Tensor<T> {
+  const [, ...rest] = parts[0]?.dims ?? [0];
+  const size = rest.reduce((a, d) => a * d, 1);
+  const batch = parts.reduce((sum, part) => sum + (part.dims[0] ?? 0), 0);
+  const first = parts[0]?.data ?? new Float32Array(0);
+  const out = new (first.constructor as new (length: number) => T)(batch * size);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part.data as never, offset);
+    offset += part.data.length;
+  }
+  return { data: out, dims: [batch, ...rest] };
+}
+
 /** Rows [start, end) of every batch item: [batch, end - start, dim]. */
 export function sliceTokens(tensor: Tensor<Float32Array>, start: number, end: number): Tensor<Float32Array> {
   const [batch = 1, tokens = 0, dim = 0] = tensor.dims;
