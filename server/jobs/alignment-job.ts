@@ -26,6 +26,8 @@ const TEXT_ATTEMPTS = 3;
 export interface AlignmentJobDeps {
   db: Db;
   textFeatures: TextFeatureProvider;
+  /** The language model of a named model folder: the text run's, when the server serves several. */
+  textFeaturesOf?: (modelDir: string) => TextFeatureProvider;
 }
 
 /**
@@ -42,20 +44,24 @@ export function alignmentJobHandler(deps: AlignmentJobDeps): JobHandler<"alignme
       const compared = await resolveComparedRuns(db, payload.runId, payload.comparisonRunIds);
       const runs = compared.map(({ runId, name, label, isTextRun }) => ({ runId, name, label, isTextRun }));
       const textRun = compared.find((run) => run.isTextRun);
+      const textFeatures =
+        textRun === undefined
+          ? deps.textFeatures
+          : (deps.textFeaturesOf?.(textRun.modelDir) ?? deps.textFeatures);
       const inputs = await loadAlignmentInputs({ db, runs: compared });
 
       const pooledText: Float32Array[] = [];
       for (let start = 0; start < inputs.captions.length; start += TEXT_BATCH) {
         if (signal.aborted) throw new Error("cancelled");
         const batch = inputs.captions.slice(start, start + TEXT_BATCH);
-        const features = await withRetries(TEXT_ATTEMPTS, () => deps.textFeatures.embed(batch));
+        const features = await withRetries(TEXT_ATTEMPTS, () => textFeatures.embed(batch));
         if (features.length !== batch.length)
           throw new Error(`asked for ${batch.length} caption features, got ${features.length}`);
         pooledText.push(...features.map((f) => meanOfPatchTokens(f)));
         reportProgress((TEXT_SHARE * (start + batch.length)) / inputs.captions.length);
       }
       const text = stackRows(pooledText, "caption features");
-      const textModel = await deps.textFeatures.modelFingerprint();
+      const textModel = await textFeatures.modelFingerprint();
 
       // Every run's sources under their labels; `origin` maps a label back to its run and stored source name.
       const origin = new Map<string, { runId: string; source: string }>();

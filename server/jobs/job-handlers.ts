@@ -16,6 +16,8 @@ export interface HandlerDeps {
   inference: InferenceClient;
   features: FeatureStore;
   textFeatures: TextFeatureProvider;
+  /** Caption features of a named model folder (an alignment job's text run); `textFeatures` when absent. */
+  textFeaturesOf?: (modelDir: string) => TextFeatureProvider;
   /** Per-batch counts of encode runs (the CLI's progress bar). */
   onRunProgress?: (counts: RunCounts) => void;
   /** Images finished per batch, by this process (the worker's images/s). */

@@ -37,6 +37,9 @@ export function processJob(deps: WorkerDeps, job: ClaimedJob): Promise<JobOutcom
     ...deps,
     onImagesFinished: (count) => deps.presence?.imagesFinished(count),
     textFeatures: deps.textFeatures ?? inferenceTextFeatures(deps.inference),
+    ...(deps.textFeatures
+      ? {}
+      : { textFeaturesOf: (model: string) => inferenceTextFeatures(deps.inference, model) }),
     fanOut: deps.fanOutRuns
       ? { ...deps, runBatch: (batch: ClaimedJob) => processJob(deps, batch) }
       : undefined,

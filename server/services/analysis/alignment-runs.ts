@@ -8,6 +8,7 @@ import type { AlignmentRun } from "./alignment-types";
 export const MAX_COMPARED_RUNS = 8;
 
 export interface ComparedRun extends AlignmentRun {
+  modelDir: string;
   modelHash: string;
   datasetId: string;
   /** The run's kept sources. */
@@ -95,6 +96,7 @@ export async function resolveComparedRuns(
       name: run.name,
       label: isShared ? run.name : modelLabel,
       isTextRun: i === textIndex,
+      modelDir: run.modelDir,
       modelHash: run.modelHash,
       datasetId: run.datasetId,
       sources: sourcesOf[i] as string[],
