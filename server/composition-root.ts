@@ -14,6 +14,7 @@ import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import type { JobQueue } from "~/server/jobs/job-queue";
 import type { ImportLimits } from "~/server/services/datasets/dataset-types";
 import { createInferenceClient, type InferenceClient } from "~/server/services/inference-client";
+import type { ModelSettings } from "~/server/services/models/known-models";
 import { createDb, type Db } from "~/server/store/db";
 
 // A live question encodes the image once (cached afterwards) and decodes a short answer.
@@ -48,6 +49,8 @@ export interface AppDeps {
   databaseUrl: string;
   dataDir: string;
   modelDir: string;
+  /** The model folders a run may pick (MODEL_DIR, MODELS_DIR, MODEL_DIRS). */
+  models: ModelSettings;
   db: Db;
   features: FeatureStore;
   queue: JobQueue;
@@ -66,6 +69,7 @@ export function createAppDeps(config: Env, options: { db?: Db } = {}): AppDeps {
     databaseUrl: config.DATABASE_URL,
     dataDir: config.dataDir,
     modelDir: config.modelDir,
+    models: { modelDir: config.modelDir, modelsDir: config.modelsDir, modelDirs: config.modelDirs },
     db,
     features: new LocalFeatureStore(config.dataDir, config.featuresDir),
     queue:

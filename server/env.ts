@@ -44,6 +44,18 @@ const schema = z.object({
    * fp16 weights to fp32 copies. A variant the folder lacks fails the model load, naming the ones it has.
    */
   LLM_VARIANT: z.enum(["fp32", "fp16", "int8", "int4"]).optional(),
+  /**
+   * A folder of model folders: each subfolder that looks like a model folder (docs/architecture.md) is a model a run
+   * may pick and the inference server may serve, besides MODEL_DIR (the default).
+   */
+  MODELS_DIR: z.string().min(1).default("models"),
+  /** More model folders a run may pick, separated by commas or the OS path delimiter (`:` on Linux/macOS). */
+  MODEL_DIRS: z.string().optional(),
+  /**
+   * The inference server's budget for loaded models' weights (their graphs' bytes on disk), in MiB: loading one more
+   * unloads the least recently used ones until it fits. Unset: no limit (every model requested stays loaded).
+   */
+  INFERENCE_MEMORY_MB: z.coerce.number().int().min(1).optional(),
   /** ONNX Runtime execution provider; `cuda` needs `npm ci --onnxruntime-node-install=cuda12`. */
   EXECUTION_PROVIDER: z.enum(["cpu", "cuda", "webgpu"]).default("cpu"),
   /** Decompression-bomb guard: images with more pixels are refused before they are decoded. */
@@ -126,7 +138,7 @@ function splitRoots(value: string): string[] {
 }
 
 export type Env = Readonly<
-  Omit<z.infer<typeof schema>, "DATABASE_URL" | "INFERENCE_URL" | "IMPORT_ROOTS"> & {
+  Omit<z.infer<typeof schema>, "DATABASE_URL" | "INFERENCE_URL" | "IMPORT_ROOTS" | "MODEL_DIRS"> & {
     DATABASE_URL: string;
     INFERENCE_URL: string;
     /** DATA_DIR made absolute against the working directory. */
@@ -135,6 +147,12 @@ export type Env = Readonly<
     featuresDir: string;
     /** MODEL_DIR made absolute against the working directory. */
     modelDir: string;
+    /** MODELS_DIR made absolute. */
+    modelsDir: string;
+    /** MODEL_DIRS as a list of absolute folders (empty when unset). */
+    modelDirs: readonly string[];
+    /** INFERENCE_MEMORY_MB in bytes; null: no limit. */
+    inferenceMemoryBytes: number | null;
     /** IMPORT_ROOTS as a list of absolute folders (default: `<dataDir>/imports`). */
     importRoots: readonly string[];
     /** AUTH resolved: whether accounts, roles and share-link scopes are enforced. */
@@ -161,7 +179,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
   }
   const values = parsed.data;
   const dataDir = path.resolve(values.DATA_DIR);
-  const { IMPORT_ROOTS, ...rest } = values;
+  const { IMPORT_ROOTS, MODEL_DIRS, ...rest } = values;
   const { OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET } = values;
   const oidcSettings = [OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET].filter(
     (value) => value !== undefined,
@@ -191,6 +209,16 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
           }
         : null,
     modelDir: path.resolve(values.MODEL_DIR),
+    modelsDir: path.resolve(values.MODELS_DIR),
+    modelDirs: Object.freeze(
+      (MODEL_DIRS ?? "")
+        .split(new RegExp(`[,${path.delimiter}]`))
+        .map((dir) => dir.trim())
+        .filter((dir) => dir.length > 0)
+        .map((dir) => path.resolve(dir)),
+    ),
+    inferenceMemoryBytes:
+      values.INFERENCE_MEMORY_MB === undefined ? null : values.INFERENCE_MEMORY_MB * 1024 * 1024,
     DATABASE_URL: values.DATABASE_URL ?? `file:${path.join(dataDir, "lens.db")}`,
     INFERENCE_URL: values.INFERENCE_URL ?? `http://${values.INFERENCE_HOST}:${values.INFERENCE_PORT}`,
   });

@@ -18,6 +18,9 @@ export function AppShell({ children }: { children: ReactNode }) {
           <Link href="/workers" className="text-muted text-sm hover:text-white">
             Workers
           </Link>
+          <Link href="/models" className="text-muted text-sm hover:text-white">
+            Models
+          </Link>
         </nav>
         <div className="flex items-center gap-4">
           <InferenceStatus />

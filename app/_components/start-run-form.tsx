@@ -12,7 +12,8 @@ const BREADTH_TASKS = [
 ] as const;
 
 /**
- * Starts a run: dataset, breadth prompts (Florence-VL's three by default, plus custom text), sources, questions.
+ * Starts a run: dataset, model (the inference server's known folders; its default first), breadth prompts
+ * (Florence-VL's three by default, plus custom text), sources, questions.
  * With `datasetId` (a dataset's page) the run is on that dataset and no picker is shown.
  */
 export function StartRunForm(props: { datasetId?: string }) {
@@ -20,7 +21,10 @@ export function StartRunForm(props: { datasetId?: string }) {
   const router = useRouter();
   const queryClient = useQueryClient();
   const datasets = useQuery(trpc.catalog.datasets.queryOptions());
+  // Listing describes every folder once (slow on the first call); until then the default model is offered.
+  const models = useQuery(trpc.system.models.queryOptions());
   const [datasetId, setDatasetId] = useState("");
+  const [modelName, setModelName] = useState("");
   const [tasks, setTasks] = useState<string[]>(BREADTH_TASKS.map((t) => t.task));
   const [customPrompt, setCustomPrompt] = useState("");
   const [questions, setQuestions] = useState(
@@ -37,17 +41,22 @@ export function StartRunForm(props: { datasetId?: string }) {
     }),
   );
   const selected = props.datasetId ?? (datasetId || datasets.data?.[0]?.id || "");
+  const model = models.data?.models.find((m) => m.name === modelName && !m.isDefault);
+  const hasLanguageModel = model?.hasLanguageModel ?? true;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const prompts = [...tasks, ...(customPrompt.trim() ? [customPrompt.trim()] : [])];
     create.mutate({
       datasetId: selected,
+      ...(model === undefined ? {} : { model: model.name }),
       prompts,
-      questions: questions
-        .split("\n")
-        .map((q) => q.trim())
-        .filter(Boolean),
+      questions: hasLanguageModel
+        ? questions
+            .split("\n")
+            .map((q) => q.trim())
+            .filter(Boolean)
+        : [],
       includeStages,
       dtype,
     });
@@ -75,6 +84,24 @@ export function StartRunForm(props: { datasetId?: string }) {
           ))}
         </select>
       </label>
+      <label className="block">
+        <span className="text-muted">Model</span>
+        <select
+          value={modelName}
+          onChange={(e) => setModelName(e.target.value)}
+          aria-label="Model"
+          className="mt-1 block w-full rounded border border-line bg-surface p-1"
+        >
+          <option value="">Default model</option>
+          {models.data?.models
+            .filter((m) => !m.isDefault)
+            .map((m) => (
+              <option key={m.dir} value={m.name}>
+                {m.name} ({m.format})
+              </option>
+            ))}
+        </select>
+      </label>
       <fieldset>
         <legend className="text-muted">Breadth prompts</legend>
         {BREADTH_TASKS.map((t) => (
@@ -96,7 +123,7 @@ export function StartRunForm(props: { datasetId?: string }) {
           className="mt-2 block w-full rounded border border-line bg-surface p-1"
         />
       </fieldset>
-      <label className="block">
+      <label className={hasLanguageModel ? "block" : "hidden"}>
         <span className="text-muted">Questions for the language model (one per line)</span>
         <textarea
           value={questions}

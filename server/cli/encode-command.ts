@@ -5,6 +5,7 @@ import { AppError } from "~/server/app-error";
 import { getAppDeps } from "~/server/composition-root";
 import { processJob } from "~/server/jobs/run-worker";
 import { importFolder } from "~/server/services/datasets/import-folder";
+import { resolveKnownModel } from "~/server/services/models/known-models";
 import { createRun } from "~/server/services/runs/create-run";
 import { ensureRun } from "~/server/services/runs/ensure-run";
 import { listRunFailures } from "~/server/services/runs/list-run-failures";
@@ -20,7 +21,8 @@ export async function encodeCommand(argv: string[], usage: string): Promise<void
     args: argv,
     allowPositionals: true,
     options: {
-      model: { type: "string", default: deps.modelDir },
+      // A known model folder (name or path: MODEL_DIR, MODEL_DIRS, MODELS_DIR's folders); MODEL_DIR by default.
+      model: { type: "string" },
       prompt: { type: "string", multiple: true },
       question: { type: "string", multiple: true },
       name: { type: "string" },
@@ -35,6 +37,7 @@ export async function encodeCommand(argv: string[], usage: string): Promise<void
   const target = positionals[0];
   if (target === undefined)
     throw new AppError("BAD_INPUT", `fvl encode needs a folder or a manifest.\n${usage}`);
+  const model = await resolveKnownModel(deps.models, values.model);
   await prepare();
   const { db, queue } = deps;
   const absolute = path.resolve(target);
@@ -43,7 +46,7 @@ export async function encodeCommand(argv: string[], usage: string): Promise<void
     values.name ?? `${path.basename(absolute)} · ${new Date().toISOString().slice(0, 19).replace("T", " ")}`;
   const inference = await ensureInference({
     url: deps.inference.url,
-    modelDir: path.resolve(values.model),
+    modelDir: model.dir,
     root: ROOT,
     token: deps.inference.token,
   });
@@ -71,6 +74,7 @@ export async function encodeCommand(argv: string[], usage: string): Promise<void
           queue,
           inference: inference.client,
           datasetId: imported.dataset.id,
+          model: model.dir,
           name: runName,
           ...(values.prompt ? { prompts: values.prompt } : {}),
           ...(values.question ? { questions: values.question } : {}),

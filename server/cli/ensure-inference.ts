@@ -16,8 +16,8 @@ export interface InferenceConnection {
 }
 
 /**
- * Uses the configured inference server when it serves `modelDir`; otherwise starts one for this command (on a
- * free local port) and stops it afterwards.
+ * Uses the configured inference server when it serves `modelDir` (its default, or a model it loads on request);
+ * otherwise starts one for this command (on a free local port) and stops it afterwards.
  */
 export async function ensureInference(options: {
   url: string;
@@ -31,13 +31,12 @@ export async function ensureInference(options: {
   const health = await createInferenceClient({ url: options.url, timeoutMs: 1_500, token })
     .health.query()
     .catch(() => null);
-  if (
+  const isServed =
     health !== null &&
-    path.resolve(health.modelDir) === path.resolve(options.modelDir) &&
-    health.model.state === "ready"
-  ) {
-    return { client: existing, url: options.url, close: async () => undefined };
-  }
+    (path.resolve(health.modelDir) === path.resolve(options.modelDir)
+      ? health.model.state === "ready"
+      : (await existing.load.mutate({ model: options.modelDir }).catch(() => null))?.state === "ready");
+  if (isServed) return { client: existing, url: options.url, close: async () => undefined };
   const port = await freePort();
   const child: ChildProcess = spawn(
     path.join(options.root, "node_modules", ".bin", "tsx"),

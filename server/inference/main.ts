@@ -1,7 +1,7 @@
 import { isProviderInstalled } from "~/lib/engine";
 import { env, isLoopbackHost } from "~/server/env";
-import { EngineHost } from "./engine-host";
 import { createInferenceHttpServer } from "./http-server";
+import { ModelPool } from "./model-pool";
 import { createInferenceRouter } from "./router";
 
 /**
@@ -24,33 +24,35 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
-  const host = new EngineHost(
-    env.modelDir,
-    {
+  const pool = new ModelPool({
+    models: { modelDir: env.modelDir, modelsDir: env.modelsDir, modelDirs: env.modelDirs },
+    session: {
       executionProvider: provider,
       intraOpThreads: env.ORT_INTRA_OP_THREADS,
       interOpThreads: env.ORT_INTER_OP_THREADS,
       allowSpinning: env.ORT_ALLOW_SPINNING,
     },
-    env.MAX_IMAGE_PIXELS,
-    env.MODEL_DTYPE,
-    env.LLM_VARIANT,
-  );
+    maxInputPixels: env.MAX_IMAGE_PIXELS,
+    budgetBytes: env.inferenceMemoryBytes,
+    ...(env.MODEL_DTYPE === undefined ? {} : { dtype: env.MODEL_DTYPE }),
+    ...(env.LLM_VARIANT === undefined ? {} : { languageModelVariant: env.LLM_VARIANT }),
+  });
   const server = createInferenceHttpServer({
-    router: createInferenceRouter(host),
+    router: createInferenceRouter(pool),
     token: env.INFERENCE_TOKEN,
   });
   server.listen(env.INFERENCE_PORT, env.INFERENCE_HOST);
   console.log(`[inference] listening on http://${env.INFERENCE_HOST}:${env.INFERENCE_PORT} (${provider})`);
 
-  const loaded = await host.load();
+  // The default model loads at start; the others on their first request.
+  const loaded = await pool.load();
   console.log(
     `[inference] model ${env.modelDir}: ${loaded.state}${"detail" in loaded ? ` (${loaded.detail})` : ""}`,
   );
 
   const stop = () => {
     server.close();
-    void host.release().finally(() => process.exit(0));
+    void pool.releaseAll().finally(() => process.exit(0));
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);

@@ -114,6 +114,8 @@ async function encodeReadable(
   );
   const results = await withRetries(INFERENCE_ATTEMPTS, () =>
     options.inference.encode.mutate({
+      // The run's own model: the inference server may serve several (loading this one if it is not).
+      model: run.modelDir,
       images,
       prompts: settings.prompts,
       includeStages: settings.sources.some((s) => s.startsWith("depth:stage")),

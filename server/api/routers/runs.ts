@@ -29,6 +29,8 @@ export const runsRouter = createTRPCRouter({
     .input(
       z.object({
         datasetId: z.string().min(1),
+        /** A known model folder's name (the models page); the default model (MODEL_DIR) when unset. */
+        model: z.string().min(1).max(200).optional(),
         name: z.string().min(1).max(200).optional(),
         prompts: z.array(z.string().min(1).max(500)).max(16).optional(),
         questions: z.array(z.string().min(1).max(500)).max(32).optional(),
@@ -37,7 +39,8 @@ export const runsRouter = createTRPCRouter({
       }),
     )
     .mutation(({ ctx, input }) =>
-      createRun({ db: ctx.db, queue: ctx.queue, inference: ctx.inference.client, ...input }),
+      // Loading a model that is not loaded yet takes longer than a health check.
+      createRun({ db: ctx.db, queue: ctx.queue, inference: ctx.inference.slowClient, ...input }),
     ),
   cancel: memberProcedure
     .input(runId)

@@ -22,15 +22,21 @@ export async function askQuestion(options: {
   imageSha256: string;
   question: string;
 }): Promise<LiveAnswerView> {
-  const image =
+  // A run's question goes to the run's model; one about a dataset image to the default model.
+  const found =
     options.runId === undefined
-      ? await options.db.image.findUnique({ where: { sha256: options.imageSha256 } })
-      : (await findRunImage(options.db, options.runId, { sha256: options.imageSha256 })).image;
+      ? { run: null, image: await options.db.image.findUnique({ where: { sha256: options.imageSha256 } }) }
+      : await findRunImage(options.db, options.runId, { sha256: options.imageSha256 });
+  const { image } = found;
   if (image === null) throw new AppError("NOT_FOUND", `No stored image ${options.imageSha256}.`);
   if (image.problem !== null) throw new AppError("BAD_INPUT", `This file is not an image: ${image.problem}`);
   const bytes = new Uint8Array(await readStoredFile(options.dataDir, image.storagePath));
   const answer = await callInference("Live questions need the language model", () =>
-    options.inference.answer.mutate({ image: { name: image.sha256, bytes }, question: options.question }),
+    options.inference.answer.mutate({
+      ...(found.run === null ? {} : { model: found.run.modelDir }),
+      image: { name: image.sha256, bytes },
+      question: options.question,
+    }),
   );
   return { question: answer.question, text: answer.text, tokens: answer.tokens };
 }

@@ -77,6 +77,7 @@ async function computeAttentionMaps(options: AttentionMapsOptions): Promise<Atte
   const bytes = new Uint8Array(await readStoredFile(options.dataDir, image.storagePath));
   const [result] = await callInference("Attention maps need the model", () =>
     options.inference.encode.mutate({
+      model: run.modelDir,
       images: [{ name: image.sha256, bytes }],
       prompts: settings.prompts,
       includeAttention: true,

@@ -1,3 +1,4 @@
+import { TRPCClientError } from "@trpc/client";
 import { AppError } from "~/server/app-error";
 import type { JobQueue } from "~/server/jobs/job-queue";
 import type { InferenceClient } from "~/server/services/inference-client";
@@ -16,6 +17,8 @@ export interface CreateRunOptions {
   queue: JobQueue;
   inference: InferenceClient;
   datasetId: string;
+  /** A known model folder (name or absolute path; server/services/models); the inference server's default if unset. */
+  model?: string;
   name?: string;
   prompts?: string[];
   questions?: string[];
@@ -25,7 +28,7 @@ export interface CreateRunOptions {
 }
 
 /**
- * Creates a run of a dataset with the model the inference server serves, and queues it. The model's folder,
+ * Creates a run of a dataset with a model the inference server serves (`model`, else its default), and queues it. The model's folder,
  * fingerprint and what health says of it (source format, weight dtype, breadth mode, pad-to-square) are recorded
  * so stored features always say which weights made them and how. The run and its job are
  * created in one transaction.
@@ -41,21 +44,36 @@ export async function createRun(
   if (dataset === null) throw new AppError("NOT_FOUND", `No dataset ${options.datasetId}.`);
   if (dataset._count.items === 0)
     throw new AppError("BAD_INPUT", `Dataset "${dataset.name}" has no images to encode.`);
-  const health = await options.inference.health.query().catch((error: unknown) => {
+  // Loads the model if the server has not yet (it may serve several); an unknown one is refused there.
+  const model = await options.inference.load
+    .mutate(options.model === undefined ? {} : { model: options.model })
+    .catch((error: unknown) => {
+      if (error instanceof TRPCClientError && error.data?.code === "BAD_REQUEST")
+        throw new AppError("BAD_INPUT", error.message, { cause: error });
+      throw new AppError(
+        "UNAVAILABLE",
+        "The inference server is not reachable; start it (npm start) and try again.",
+        { cause: error },
+      );
+    });
+  if (model.state !== "ready") {
     throw new AppError(
       "UNAVAILABLE",
-      "The inference server is not reachable; start it (npm start) and try again.",
-      { cause: error },
+      `The inference server's model ${model.name} is not ready (${model.state}${"detail" in model ? `: ${model.detail}` : ""}).`,
     );
-  });
-  if (health.model.state !== "ready") {
-    throw new AppError("UNAVAILABLE", `The inference server's model is not ready (${health.model.state}).`);
   }
   const prompts = options.prompts?.length ? options.prompts : DEFAULT_PROMPTS;
+  if (model.kind === "encoder" && options.questions?.length)
+    throw new AppError(
+      "BAD_INPUT",
+      `${model.name} is a comparison encoder: it has no language model to answer questions.`,
+    );
   const settings = runSettingsSchema.parse({
     prompts,
-    sources: defaultSources(prompts, options.includeStages ?? false),
-    questions: health.model.kind === "florence-vl" ? (options.questions ?? DEFAULT_QUESTIONS) : [],
+    // A comparison encoder has one source (encoder:<family>); Florence folders the usual set.
+    sources:
+      model.kind === "encoder" ? model.sources : defaultSources(prompts, options.includeStages ?? false),
+    questions: model.kind === "florence-vl" ? (options.questions ?? DEFAULT_QUESTIONS) : [],
     dtype: options.dtype ?? "fp16",
   });
   const name = options.name ?? `${dataset.name} · ${new Date().toISOString().slice(0, 19).replace("T", " ")}`;
@@ -67,9 +85,9 @@ export async function createRun(
     run: {
       name,
       datasetId: dataset.id,
-      modelDir: health.modelDir,
-      modelHash: health.model.fingerprint,
-      modelInfo: health.model.info,
+      modelDir: model.dir,
+      modelHash: model.fingerprint,
+      modelInfo: model.info,
       prompts: settings.prompts,
       sources: settings.sources,
       questions: settings.questions,

@@ -1,4 +1,4 @@
-import type { ServedModel } from "~/server/inference/engine-host";
+import type { ModelLoadState, ServedModel } from "~/server/inference/engine-host";
 import type { InferenceClient } from "~/server/services/inference-client";
 
 export type InferenceHealth =
@@ -13,7 +13,12 @@ export type InferenceHealth =
       model:
         | { state: "missing" | "failed"; detail: string }
         | { state: "loading" }
-        | { state: "ready"; kind: "florence-vl" | "florence-2"; graphCount: number; info: ServedModel };
+        | {
+            state: "ready";
+            kind: Extract<ModelLoadState, { state: "ready" }>["kind"];
+            graphCount: number;
+            info: ServedModel;
+          };
     }
   | { status: "down"; url: string; reason: string };
 
