@@ -6,6 +6,7 @@
 import "#server-only";
 
 export { type AttentionGrids, selectGrid } from "~/lib/tensor/attention-grids";
+export { answerEncodedImages, type ImageAnswersRequest } from "./answer-images";
 export {
   type BreadthMode,
   breadthMode,
