@@ -27,6 +27,24 @@ describe("parseEnv", () => {
     expect(() => parseEnv({ MODEL_DTYPE: "int8" })).toThrow(/MODEL_DTYPE/);
   });
 
+  it("reads the known model folders and the inference memory budget", () => {
+    const defaults = parseEnv({});
+    expect([defaults.modelsDir, defaults.modelDirs, defaults.inferenceMemoryBytes]).toEqual([
+      path.resolve("models"),
+      [],
+      null,
+    ]);
+    const env = parseEnv({
+      MODELS_DIR: "/srv/models",
+      MODEL_DIRS: `a, /b${path.delimiter}c`,
+      INFERENCE_MEMORY_MB: "64",
+    });
+    expect(env.modelsDir).toBe("/srv/models");
+    expect(env.modelDirs).toEqual([path.resolve("a"), "/b", path.resolve("c")]);
+    expect(env.inferenceMemoryBytes).toBe(64 * 1024 * 1024);
+    expect(() => parseEnv({ INFERENCE_MEMORY_MB: "0" })).toThrow(/INFERENCE_MEMORY_MB/);
+  });
+
   it("derives paths and URLs from the settings it is given", () => {
     const env = parseEnv({ DATA_DIR: "/srv/lens", INFERENCE_HOST: "10.0.0.5", INFERENCE_PORT: "4000" });
     expect(env.DATABASE_URL).toBe("file:/srv/lens/lens.db");
