@@ -23,6 +23,8 @@ import {
   runVisionEncoder,
 } from "~/lib/engine";
 import { checkModelFolder } from "~/lib/engine/check-model";
+import { decodeRgb } from "~/lib/engine/decode-image";
+import { resizeLikePil } from "~/lib/engine/pil-resize";
 import { maxAbsDiff } from "../helpers/engine-fixtures";
 import { requireExportPython } from "../helpers/export-venv";
 import { PARITY_FIXTURES_DIR, STOCK_MODEL_DIR } from "../helpers/mini-model-paths";
@@ -186,6 +188,33 @@ describe.each(FAMILIES)("%s (shrunk, random) exported by fvl model export", (fam
       imageTokenCount: 1 + grid * grid,
       sources: [{ name: `encoder:${family}`, grid: [grid, grid], dims: 64 }],
     });
+  });
+});
+
+describe("lib/engine's port of Pillow's resize", () => {
+  it("gives Pillow's bytes for every filter, growing, shrinking and both at once", {
+    timeout: 120_000,
+  }, async () => {
+    // The large image is 611×403: sizes that grow, shrink, or grow one side while shrinking the other.
+    const sizes = ["224x224", "1000x700", "97x61", "1200x150", "150x900", "611x224", "256x403"];
+    const cases = sizes.flatMap((size) => [0, 1, 2, 3, 4, 5].map((resample) => `${size}:${resample}`));
+    const out = path.join(scratch, "pil-resize");
+    const large = images[2] ?? "";
+    await runExportPython("fvl_export.testing.pil_resize_reference", [
+      "--image",
+      large,
+      "--out",
+      out,
+      ...cases.flatMap((c) => ["--case", c]),
+    ]);
+    const decoded = await decodeRgb(await fs.readFile(large), 1e8);
+    for (const c of cases) {
+      const [size = "", resample = "0"] = c.split(":");
+      const [width = 0, height = 0] = size.split("x").map(Number);
+      const ours = resizeLikePil(decoded, width, height, Number(resample));
+      const pillow = new Uint8Array(await fs.readFile(path.join(out, `${size}.${resample}.rgb`)));
+      expect(maxAbsDiff(ours.data, pillow), c).toBe(0);
+    }
   });
 });
 
