@@ -29,10 +29,13 @@ export function fuzzySimplicialSet(knn: KnnGraph): FuzzyGraph {
     }
   }
   // Fuzzy union W = A + Aᵀ − A∘Aᵀ. Each undirected pair is emitted once in both directions, from the end
-  // with the smaller id when both list each other.
-  const heads: number[] = [];
-  const tails: number[] = [];
-  const weights: number[] = [];
+  // with the smaller id when both list each other. At most 2·n·k directed edges: typed arrays of that size,
+  // trimmed at the end, keep a million points' graph (tens of millions of edges) off the JS heap.
+  const capacity = 2 * n * k;
+  const heads = new Int32Array(capacity);
+  const tails = new Int32Array(capacity);
+  const weights = new Float64Array(capacity);
+  let edges = 0;
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < k; c++) {
       const a = membership[i * k + c] as number;
@@ -41,16 +44,16 @@ export function fuzzySimplicialSet(knn: KnnGraph): FuzzyGraph {
       const reverse = reverseMembership(indices, membership, k, j, i);
       if (reverse > 0 && j < i) continue; // already emitted from j
       const w = a + reverse - a * reverse;
-      heads.push(i, j);
-      tails.push(j, i);
-      weights.push(w, w);
+      heads[edges] = i;
+      tails[edges] = j;
+      weights[edges] = w;
+      heads[edges + 1] = j;
+      tails[edges + 1] = i;
+      weights[edges + 1] = w;
+      edges += 2;
     }
   }
-  return {
-    heads: Int32Array.from(heads),
-    tails: Int32Array.from(tails),
-    weights: Float64Array.from(weights),
-  };
+  return { heads: heads.slice(0, edges), tails: tails.slice(0, edges), weights: weights.slice(0, edges) };
 }
 
 function reverseMembership(

@@ -211,23 +211,32 @@ function shardProgress(search: ShardSearch): number {
 function mergeShards(searches: ShardSearch[], n: number, k: number): KnnGraph {
   const indices = new Int32Array(n * k);
   const distances = new Float64Array(n * k);
-  const pool: { id: number; squared: number }[] = [];
+  // Each shard's candidates are already ascending, so the row is a k-way merge: the next neighbour is the
+  // first shard head with the smallest distance (earlier shards win ties). No per-candidate objects: a million
+  // rows have tens of millions of candidates.
+  const cursors = new Int32Array(searches.length);
   for (let i = 0; i < n; i++) {
-    pool.length = 0;
-    for (const { candidates, squaredDistances } of searches) {
-      for (let c = i * k; c < (i + 1) * k; c++) {
-        const id = candidates[c] as number;
-        if (id >= 0 && id !== i) pool.push({ id, squared: squaredDistances[c] as number });
-      }
-    }
-    pool.sort((a, b) => a.squared - b.squared);
+    cursors.fill(i * k);
     // The point itself leads (UMAP's convention) even when duplicates tie with it at distance 0.
     indices[i * k] = i;
     for (let column = 1; column < k; column++) {
-      const candidate = pool[column - 1];
-      if (candidate === undefined) break;
-      indices[i * k + column] = candidate.id;
-      distances[i * k + column] = Math.sqrt(candidate.squared);
+      let best = -1;
+      let bestSquared = Number.POSITIVE_INFINITY;
+      searches.forEach(({ candidates, squaredDistances }, s) => {
+        let c = cursors[s] as number;
+        while (c < (i + 1) * k && (candidates[c] === i || (candidates[c] as number) < 0)) c++;
+        cursors[s] = c;
+        if (c < (i + 1) * k && (squaredDistances[c] as number) < bestSquared) {
+          best = s;
+          bestSquared = squaredDistances[c] as number;
+        }
+      });
+      if (best < 0) break;
+      const search = searches[best] as ShardSearch;
+      const c = cursors[best] as number;
+      indices[i * k + column] = search.candidates[c] as number;
+      distances[i * k + column] = Math.sqrt(bestSquared);
+      cursors[best] = c + 1;
     }
   }
   return { indices, distances, k };

@@ -46,19 +46,28 @@ export function projectionQuality(
       ? Uint32Array.from({ length: n }, (_, i) => i)
       : shuffledIndices(n, createPrng(seed)).slice(0, sampleSize).sort();
   const highDistances = new Float64Array(n); // [n] squared distances from the query
-  const sorted = new Float64Array(n - 1);
   const lowNeighbors = new Int32Array(k);
   const lowNeighborDistances = new Float64Array(k);
+  const thresholds = new Float64Array(k);
+  const below = new Int32Array(k);
   let penalty = 0;
   let recalled = 0;
   queries.forEach((i, q) => {
     squaredDistancesFrom(high.data, i, n, dim, highDistances);
-    let s = 0;
-    for (let j = 0; j < n; j++) if (j !== i) sorted[s++] = highDistances[j] as number;
-    sorted.sort();
     nearestInLow(low.data, i, n, lowDim, k, lowNeighbors, lowNeighborDistances);
-    for (const j of lowNeighbors) {
-      const rank = 1 + countBelow(sorted, highDistances[j] as number);
+    // r(i, j) − 1 is the number of other points strictly closer to i than j: one counting pass for the k
+    // layout neighbours (n·k comparisons) instead of sorting all n distances.
+    lowNeighbors.forEach((j, c) => {
+      thresholds[c] = highDistances[j] as number;
+    });
+    below.fill(0);
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      const d = highDistances[j] as number;
+      for (let c = 0; c < k; c++) if (d < (thresholds[c] as number)) below[c] = (below[c] as number) + 1;
+    }
+    for (const count of below) {
+      const rank = 1 + count;
       if (rank <= k) recalled++;
       else penalty += rank - k;
     }
@@ -116,16 +125,4 @@ function nearestInLow(
     distances[slot] = sum;
     neighbors[slot] = j;
   }
-}
-
-/** Number of entries of ascending `sorted` strictly below `value`. */
-function countBelow(sorted: Float64Array, value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as number) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

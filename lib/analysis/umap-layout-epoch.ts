@@ -69,8 +69,6 @@ export function createLayoutThread(
   const edges = edgeEnd - edgeStart;
   const loOffset = lo * 2;
   const hiOffset = hi * 2;
-  const isOwn = (offset: number): boolean => offset >= loOffset && offset < hiOffset;
-  const empty = new Float32Array(0);
   const foldCrossMoves = (buffers: Float32Array[]) => {
     for (const other of buffers) {
       for (let o = loOffset; o < hiOffset; o++) {
@@ -84,18 +82,21 @@ export function createLayoutThread(
     runEpoch(epoch) {
       const parity = epoch & 1;
       // Other threads' points are read as published last epoch; with one thread every point is this thread's.
-      const published = threads === 1 ? empty : (shared.snapshots[1 - parity] as Float32Array);
-      const coordinates = (offset: number): Float32Array => (isOwn(offset) ? embedding : published);
-      const moves = threads === 1 ? empty : (shared.crossMoves[parity]?.[thread] as Float32Array);
+      const published = threads === 1 ? embedding : (shared.snapshots[1 - parity] as Float32Array);
+      const moves = threads === 1 ? embedding : (shared.crossMoves[parity]?.[thread] as Float32Array);
       if (threads > 1) foldCrossMoves((shared.crossMoves[1 - parity] ?? []).filter((_, t) => t !== thread));
       if (epoch === epochs) return; // the extra step after the last epoch only folds its moves
       // As in umap-learn and umap-js, the rate for epoch e is set at the end of epoch e − 1.
       const alpha = learningRate * (1 - Math.max(0, epoch - 1) / epochs);
+      // Everything the loop touches is a local: the loop runs up to a million samples per thread and epoch, and
+      // captured variables (the xorshift state above all) would be loaded and stored through the closure.
+      let state = random;
       for (let e = 0; e < edges; e++) {
         if ((epochOfNextSample[e] as number) > epoch) continue;
         const j = (heads[edgeStart + e] as number) * 2; // always this thread's point
         const k = (tails[edgeStart + e] as number) * 2;
-        const tail = coordinates(k);
+        const tailIsOwn = k >= loOffset && k < hiOffset;
+        const tail = tailIsOwn ? embedding : published;
         let dx = (embedding[j] as number) - (tail[k] as number);
         let dy = (embedding[j + 1] as number) - (tail[k + 1] as number);
         let distSquared = dx * dx + dy * dy;
@@ -105,7 +106,7 @@ export function createLayoutThread(
           const gy = clip(coefficient * dy) * alpha;
           embedding[j] = (embedding[j] as number) + gx;
           embedding[j + 1] = (embedding[j + 1] as number) + gy;
-          const tailMoves = isOwn(k) ? embedding : moves;
+          const tailMoves = tailIsOwn ? embedding : moves;
           tailMoves[k] = (tailMoves[k] as number) - gx;
           tailMoves[k + 1] = (tailMoves[k + 1] as number) - gy;
         }
@@ -119,11 +120,11 @@ export function createLayoutThread(
         for (let p = 0; p < negatives; p++) {
           // xorshift32, inline and scaled by a multiply: a call or an integer division per negative sample
           // would cost as much as the sample's own arithmetic.
-          random ^= random << 13;
-          random ^= random >>> 17;
-          random ^= random << 5;
-          const o = (((random >>> 0) * uint32ToIndex) | 0) * 2;
-          const other = coordinates(o);
+          state ^= state << 13;
+          state ^= state >>> 17;
+          state ^= state << 5;
+          const o = (((state >>> 0) * uint32ToIndex) | 0) * 2;
+          const other = o >= loOffset && o < hiOffset ? embedding : published;
           dx = x + moveX - (other[o] as number);
           dy = y + moveY - (other[o + 1] as number);
           distSquared = dx * dx + dy * dy;
@@ -140,6 +141,7 @@ export function createLayoutThread(
         embedding[j + 1] = y + moveY;
         epochOfNextNegativeSample[e] = (epochOfNextNegativeSample[e] as number) + negatives * perNegative;
       }
+      random = state;
       if (threads > 1) shared.snapshots[parity]?.set(embedding.subarray(loOffset, hiOffset), loOffset);
     },
   };

@@ -66,7 +66,10 @@ describe("fuzzySimplicialSet", () => {
 describe("umapProject", () => {
   const { points, labels } = gaussianClusters(4, 100, 32, { seed: 6 });
 
-  it("separates clusters, keeps neighbourhoods and is reproducible with its seed", () => {
+  // Three layouts and a score: over 5 s on a loaded 2-core machine.
+  it("separates clusters, keeps neighbourhoods and is reproducible with its seed", {
+    timeout: 30_000,
+  }, () => {
     const progress: number[] = [];
     const first = umapProject(points, { seed: 3, epochs: 150, onProgress: (f) => progress.push(f) });
     const again = umapProject(points, { seed: 3, epochs: 150 });
