@@ -13,13 +13,15 @@ import {
   ImageInputError,
   type LanguageAnswer,
   type LoadedModel,
-  loadModel,
+  type LoadedModelFolder,
+  loadModelFolder,
   type ModelDtype,
   type ModelInfo,
   preprocessImage,
   type SessionSettings,
   type TaskAnswer,
   textFeatures,
+  UnsupportedRequestError,
 } from "~/lib/engine";
 import type { Tensor } from "~/lib/tensor";
 
@@ -34,10 +36,12 @@ export type ModelLoadState =
   | { state: "loading" }
   | {
       state: "ready";
-      kind: "florence-vl" | "florence-2";
+      kind: LoadedModelFolder["kind"];
       fingerprint: string;
       graphCount: number;
       info: ServedModel;
+      /** The feature sources a run of this model can keep (describeModel's). */
+      sources: string[];
       memory: ModelMemory;
     }
   | { state: "failed"; detail: string };
@@ -86,13 +90,13 @@ export type ImageResult =
 const FUSED_CACHE_SIZE = 32;
 
 /**
- * The model this process serves: loaded once, its ONNX Runtime sessions cached, and every request queued so one
- * process never runs two inferences at once (ORT already uses every core for one).
+ * One model folder this process serves: loaded, its ONNX Runtime sessions cached until `release`. The model pool
+ * (model-pool.ts) queues every request, so one process never runs two inferences at once (ORT already uses every
+ * core for one) and never releases a model under a request.
  */
 export class EngineHost {
   private status: ModelLoadState = { state: "loading" };
-  private model: LoadedModel | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
+  private model: LoadedModelFolder | null = null;
   private readonly fusedCache = new Map<
     string,
     { fused: Tensor<Float32Array>; grid: [number, number]; hasPooledToken: boolean }
@@ -121,7 +125,7 @@ export class EngineHost {
       return this.status;
     }
     try {
-      const model = await loadModel(this.modelDir, {
+      const model = await loadModelFolder(this.modelDir, {
         session: this.settings,
         ...(this.dtype === undefined ? {} : { dtype: this.dtype }),
         ...(this.languageModelVariant === undefined
@@ -129,15 +133,16 @@ export class EngineHost {
           : { languageModelVariant: this.languageModelVariant }),
       });
       this.model = model;
-      const graphCount = 4 + (model.languageModel === null ? 0 : 3);
-      const { name, sourceFormat, dtype, dtypes, breadthMode, padToSquare } = describeModel(model);
+      const { name, sourceFormat, dtype, dtypes, breadthMode, padToSquare, sources } = describeModel(model);
+      const memory = await modelMemory(model);
       this.status = {
         state: "ready",
         kind: model.kind,
         fingerprint: model.fingerprint,
-        graphCount,
+        graphCount: model.kind === "encoder" ? 1 : 4 + (model.languageModel === null ? 0 : 3),
         info: { name, sourceFormat, dtype, dtypes, breadthMode, padToSquare },
-        memory: await modelMemory(model),
+        sources: sources.map((source) => source.name),
+        memory,
       };
     } catch (error) {
       this.status = { state: "failed", detail: error instanceof Error ? error.message : String(error) };
@@ -145,14 +150,21 @@ export class EngineHost {
     return this.status;
   }
 
+  /** Closes the model's ONNX Runtime sessions and drops its cached features; `load` opens it again. */
   async release(): Promise<void> {
     await this.model?.release();
     this.model = null;
+    this.fusedCache.clear();
+  }
+
+  /** The loaded model's description (model-info.ts), or null while it is not loaded. */
+  describe(): ReturnType<typeof describeModel> | null {
+    return this.model === null ? null : describeModel(this.model);
   }
 
   /** Encodes a batch: bad images come back as failed results with their reason; the others are encoded together. */
   encode(images: readonly ImageInput[], options: EncodeOptions): Promise<ImageResult[]> {
-    return this.exclusive(async (model) => {
+    return this.withModel(async (model) => {
       const started = performance.now();
       const prepared = await Promise.all(
         images.map(async (image) => {
@@ -190,7 +202,7 @@ export class EngineHost {
       // Answers decode as one batch across the images (one decoder call per step for each prompt length).
       const answersStarted = performance.now();
       const answered =
-        good.length === 0
+        model.kind === "encoder" || good.length === 0
           ? []
           : await answerEncodedImages(
               model,
@@ -237,7 +249,7 @@ export class EngineHost {
 
   /** A live question about one image; its fused features are cached by content hash. */
   ask(image: ImageInput, question: string): Promise<LanguageAnswer> {
-    return this.exclusive(async (model) => {
+    return this.withFlorence("live questions", async (model) => {
       const key = createHash("sha256").update(image.bytes).digest("hex");
       let cached = this.fusedCache.get(key);
       if (cached === undefined) {
@@ -267,16 +279,25 @@ export class EngineHost {
 
   /** The language model's last hidden states of each text (the paper's f_t). */
   textFeatures(texts: readonly string[]): Promise<Tensor<Float32Array>[]> {
-    return this.exclusive((model) => sequential(texts, (text) => textFeatures(model, text)));
+    return this.withFlorence("text features", (model) =>
+      sequential(texts, (text) => textFeatures(model, text)),
+    );
   }
 
-  private exclusive<T>(work: (model: LoadedModel) => Promise<T>): Promise<T> {
-    const run = this.queue.then(() => {
-      if (this.model === null) throw new ModelNotReadyError(this.status);
-      return work(this.model);
+  private async withModel<T>(work: (model: LoadedModelFolder) => Promise<T>): Promise<T> {
+    if (this.model === null) throw new ModelNotReadyError(this.status);
+    return work(this.model);
+  }
+
+  /** Work only a Florence-2 / Florence-VL folder can do: a comparison encoder has no text side. */
+  private withFlorence<T>(what: string, work: (model: LoadedModel) => Promise<T>): Promise<T> {
+    return this.withModel((model) => {
+      if (model.kind === "encoder")
+        throw new UnsupportedRequestError(
+          `${path.basename(model.dir)} is a comparison encoder (${model.source}): it has no language model for ${what}.`,
+        );
+      return work(model);
     });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 }
 
@@ -287,9 +308,12 @@ export class ModelNotReadyError extends Error {
   }
 }
 
-async function modelMemory(model: LoadedModel): Promise<ModelMemory> {
-  const { languageModel } = model;
-  const opened = [model.vision, model.embedTokens, model.encoder, model.decoder, model.projector];
+async function modelMemory(model: LoadedModelFolder): Promise<ModelMemory> {
+  const languageModel = model.kind === "encoder" ? null : model.languageModel;
+  const opened =
+    model.kind === "encoder"
+      ? [model.vision]
+      : [model.vision, model.embedTokens, model.encoder, model.decoder, model.projector];
   if (languageModel !== null) opened.push(languageModel.embedTokens, languageModel.decoder);
   const graphs = await Promise.all(
     opened
