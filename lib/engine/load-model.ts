@@ -403,7 +403,7 @@ function checkValues(
 }
 
 /** The vision input's fixed dimensions must match 3 channels and the preprocessor's size. */
-function checkVisionSize(graph: OrtGraph, preprocess: PreprocessConfig): void {
+export function checkVisionSize(graph: OrtGraph, preprocess: { height: number; width: number }): void {
   const shape = graph.inputs.find((input) => input.name === "pixel_values")?.shape ?? [];
   const expected = [null, 3, preprocess.height, preprocess.width];
   for (const [axis, want] of expected.entries()) {

@@ -11,7 +11,7 @@ import type { Tensor } from "~/lib/tensor";
 import type { EncodedImage } from "./encode";
 import { ModelFolderError } from "./errors";
 import { type HfImageProcessor, parseHfImageProcessor } from "./hf-image-processor";
-import { checkContract, parseJson, readRequired, sha256, sha256File } from "./load-model";
+import { checkContract, checkVisionSize, parseJson, readRequired, sha256, sha256File } from "./load-model";
 import type { ModelInfo } from "./model-info";
 import { OrtGraph, type SessionSettings } from "./ort-graph";
 import { batchItem } from "./token-ops";
@@ -89,7 +89,7 @@ export async function loadVisionEncoder(
   const vision = await OrtGraph.open(path.join(root, file), file, session);
   try {
     checkContract(vision, CONTRACT);
-    checkInputSize(vision, preprocess);
+    checkVisionSize(vision, preprocess);
     const { tokens, dims, pooledDims } = await outputShape(vision, preprocess);
     if (pooledDims !== dims)
       throw new ModelFolderError(
@@ -142,21 +142,6 @@ function prefixTokensOf(family: EncoderFamily, config: Record<string, unknown>):
   if (family === "siglip") return 0;
   const registers = family === "dinov2" ? config.num_register_tokens : 0;
   return 1 + (typeof registers === "number" ? registers : 0);
-}
-
-function checkInputSize(graph: OrtGraph, preprocess: HfImageProcessor): void {
-  const shape = graph.inputs.find((input) => input.name === "pixel_values")?.shape ?? [];
-  const expected = [null, 3, preprocess.height, preprocess.width];
-  for (const [axis, want] of expected.entries()) {
-    const got = shape[axis];
-    if (want !== null && typeof got === "number" && got !== want)
-      throw new ModelFolderError(
-        "wrong-shape",
-        graph.file,
-        `pixel_values [batch, 3, ${preprocess.height}, ${preprocess.width}] (preprocessor_config.json)`,
-        `got [${shape.join(", ")}]`,
-      );
-  }
 }
 
 /** Token count and widths from the output shapes; a graph with symbolic ones (dynamic image size) is run once. */
