@@ -90,7 +90,8 @@ def detect_format(folder: Path) -> str:
             "checkpoint folder (e.g. jiuhai/florence-vl-3b-sft), which holds the tower, the projector and the LLM.")
     raise UnknownFormatError(
         f"{folder}: config.json has model_type {model_type!r}; expected 'florence2' (Florence-2, native or "
-        "Microsoft's remote code) or 'llava_phi' / 'llava_llama' (Florence-VL).")
+        "Microsoft's remote code), 'llava_phi' / 'llava_llama' (Florence-VL), or a comparison encoder's "
+        "'clip', 'clip_vision_model', 'siglip', 'siglip_vision_model' or 'dinov2'.")
 
 
 def load_checkpoint(folder: Path) -> Checkpoint:
