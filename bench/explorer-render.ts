@@ -1,28 +1,42 @@
 /**
- * `npm run bench:explorer`: time to first render of the projection explorer (navigation start → every panel drawn,
- * as the page reports it in `data-first-render-ms`) for synthetic runs of 25,000 to 200,000 points, in Debian's
- * Chromium (software WebGL: no GPU here), against a baseline measured in the same browser and run: the same points
- * drawn on a Canvas 2D of the panel's pixel size (one path per colour, as a careful non-WebGL plot would).
- * Needs `next build` first. Writes bench/results/explorer-render.json. Medians of repeated runs; this machine is noisy.
+ * `npm run bench:explorer`: the projection explorer on synthetic runs of 25,000 to 1,000,000 points, in Debian's
+ * Chromium (software WebGL, SwiftShader: no GPU here), against a baseline measured in the same browser and run:
+ * the same points drawn on a Canvas 2D of the panel's pixel size (one path per colour, as a careful non-WebGL
+ * plot would).
+ * - first render: navigation start → every panel drawn, as the page reports it in `data-first-render-ms`, and
+ *   its drawing part (binary panels received → drawn);
+ * - from 200,000 points: a lasso loop (mean time per pointer move) and release → the selection count shown;
+ * - the tab's memory once drawn: the renderer's JS heap (CDP Performance.getMetrics JSHeapUsedSize) and the
+ *   resident memory of the renderer and GPU processes (/proc VmRSS of the browser's children; SwiftShader's
+ *   buffers live in the GPU process). performance.measureUserAgentSpecificMemory needs cross-origin isolation,
+ *   which the app does not set, so it is not used.
+ * Needs `next build` first. Writes bench/results/explorer-render.json. Medians of repeated rounds; this machine
+ * is noisy and shared, so the load average is recorded with the figures.
  */
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { createDb } from "~/server/store/db";
 import { launchChromium } from "../tests/helpers/browser";
 import { dashboardEnv, startDashboard } from "../tests/helpers/dashboard-stack";
+import { lassoLeftHalfOf } from "../tests/helpers/explorer-lasso";
 import { ROOT } from "../tests/helpers/processes";
 import { createSyntheticAnalysisRun } from "../tests/helpers/synthetic-analysis-run";
 import { routeSyntheticRun } from "../tests/helpers/synthetic-explorer-route";
 import { median } from "./median";
 
 const RESULTS = path.join(ROOT, "bench", "results", "explorer-render.json");
-const SIZES = [25_000, 50_000, 100_000, 200_000];
-const REPEATS = 3;
+const SIZES = (process.env.BENCH_EXPLORER_SIZES ?? "25000,50000,100000,200000,1000000")
+  .split(",")
+  .map(Number);
+const REPEATS = Number(process.env.BENCH_EXPLORER_REPEATS ?? 3);
+// Interaction (lasso) and memory are measured from this size up.
+const INTERACTIVE_FROM = 200_000;
 const BLOBS = 8;
+const MIB = 1024 * 1024;
 
-/** One explorer visit: first render (navigation → drawn) and its drawing part (layouts received → drawn), ms. */
+/** One explorer visit: first render (navigation → drawn) and its drawing part (panels received → drawn), ms. */
 async function explorerVisit(page: Page, url: string): Promise<{ firstRenderMs: number; drawMs: number }> {
   await page.goto(url);
   const panels = page.locator('[data-testid="projection-panels"][data-first-render-ms]');
@@ -30,6 +44,64 @@ async function explorerVisit(page: Page, url: string): Promise<{ firstRenderMs: 
   const firstRenderMs = Number(await panels.getAttribute("data-first-render-ms"));
   const readyMs = Number(await panels.getAttribute("data-panels-ready-ms"));
   return { firstRenderMs, drawMs: firstRenderMs - readyMs };
+}
+
+/** A lasso around the left half of the panel: mean ms per pointer move, and release → "N selected" shown. */
+async function lassoTimes(page: Page): Promise<{ moveMs: number; releaseMs: number; selected: number }> {
+  const lasso = await lassoLeftHalfOf(page, 0);
+  await page.waitForFunction(
+    () => /^\d+ selected$/.test(document.querySelector('[data-testid="selection-count"]')?.textContent ?? ""),
+    undefined,
+    { polling: "raf", timeout: 60_000 },
+  );
+  const releaseMs = Date.now() - lasso.releasedAt;
+  const text = (await page.getByTestId("selection-count").textContent()) ?? "";
+  return { moveMs: lasso.moveMs, releaseMs, selected: Number(text.split(" ")[0]) };
+}
+
+/** Resident memory (MiB) of the browser's renderer and GPU processes: this node process's descendants. */
+async function processMemoryMib(): Promise<{ renderer: number; gpu: number }> {
+  const parentOf = new Map<number, number>();
+  const stats = new Map<number, { cmdline: string; rssKib: number }>();
+  for (const entry of await fs.readdir("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = await fs.readFile(`/proc/${pid}/stat`, "utf8");
+      parentOf.set(pid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+      const status = await fs.readFile(`/proc/${pid}/status`, "utf8");
+      const cmdline = (await fs.readFile(`/proc/${pid}/cmdline`, "utf8")).replaceAll("\0", " ");
+      stats.set(pid, { cmdline, rssKib: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) });
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  const isOurs = (pid: number): boolean => {
+    for (let p = parentOf.get(pid); p !== undefined && p > 1; p = parentOf.get(p))
+      if (p === process.pid) return true;
+    return false;
+  };
+  let renderer = 0;
+  let gpu = 0;
+  for (const [pid, { cmdline, rssKib }] of stats) {
+    if (!isOurs(pid)) continue;
+    if (cmdline.includes("--type=renderer")) renderer += rssKib;
+    if (cmdline.includes("--type=gpu-process")) gpu += rssKib;
+  }
+  return { renderer: renderer / 1024, gpu: gpu / 1024 };
+}
+
+async function tabMemory(
+  page: Page,
+): Promise<{ jsHeapMib: number; rendererRssMib: number; gpuRssMib: number }> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("HeapProfiler.collectGarbage");
+  await cdp.send("Performance.enable");
+  const { metrics } = await cdp.send("Performance.getMetrics");
+  await cdp.detach();
+  const heap = metrics.find((metric) => metric.name === "JSHeapUsedSize")?.value ?? 0;
+  const rss = await processMemoryMib();
+  return { jsHeapMib: heap / MIB, rendererRssMib: rss.renderer, gpuRssMib: rss.gpu };
 }
 
 /** The baseline: `points` seeded points in eight blobs drawn as small discs on a 2-D canvas of `size` px. */
@@ -74,6 +146,52 @@ async function canvas2dDrawMs(page: Page, points: number, size: number): Promise
   );
 }
 
+async function measureSize(browser: Browser, url: string, points: number) {
+  const visits = [];
+  const baseline = [];
+  const lassos = [];
+  const memory = [];
+  for (let r = 0; r < REPEATS; r++) {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await routeSyntheticRun(page, points);
+    visits.push(await explorerVisit(page, url));
+    const drawn = Number(await page.getByTestId("projection-panel").first().getAttribute("data-points"));
+    if (drawn !== points) throw new Error(`the panel shows ${drawn} points, not ${points}`);
+    if (points >= INTERACTIVE_FROM) {
+      memory.push(await tabMemory(page));
+      lassos.push(await lassoTimes(page));
+    }
+    const size = await page
+      .locator('[data-testid="projection-panel"] canvas')
+      .first()
+      .evaluate((c) => {
+        return (c as HTMLCanvasElement).width;
+      });
+    baseline.push(await canvas2dDrawMs(page, points, size));
+    await page.close();
+  }
+  const drawMs = median(visits.map((v) => v.drawMs));
+  const canvas2d = median(baseline);
+  return {
+    points,
+    first_render_ms: median(visits.map((v) => v.firstRenderMs)),
+    first_render_rounds_ms: visits.map((v) => v.firstRenderMs),
+    draw_ms: drawMs,
+    baseline_canvas2d_draw_ms: canvas2d,
+    draw_speedup_vs_canvas2d: canvas2d / drawMs,
+    ...(lassos.length > 0
+      ? {
+          lasso_move_ms: median(lassos.map((l) => l.moveMs)),
+          lasso_release_to_selection_ms: median(lassos.map((l) => l.releaseMs)),
+          lasso_selected_points: median(lassos.map((l) => l.selected)),
+          tab_js_heap_mib: median(memory.map((m) => m.jsHeapMib)),
+          renderer_rss_mib: median(memory.map((m) => m.rendererRssMib)),
+          gpu_process_rss_mib: median(memory.map((m) => m.gpuRssMib)),
+        }
+      : {}),
+  };
+}
+
 async function main(): Promise<void> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), "bench-explorer-"));
   const env = await dashboardEnv(work);
@@ -90,32 +208,10 @@ async function main(): Promise<void> {
   await db.$disconnect();
   const browser = await launchChromium();
   const rows = [];
+  const loadBefore = os.loadavg()[0];
   try {
     for (const points of SIZES) {
-      const visits = [];
-      const baseline = [];
-      for (let r = 0; r < REPEATS; r++) {
-        const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-        await routeSyntheticRun(page, points);
-        visits.push(await explorerVisit(page, `${stack.baseUrl}/runs/${runId}/explore`));
-        const size = await page
-          .locator('[data-testid="projection-panel"] canvas')
-          .first()
-          .evaluate((c) => {
-            return (c as HTMLCanvasElement).width;
-          });
-        baseline.push(await canvas2dDrawMs(page, points, size));
-        await page.close();
-      }
-      const drawMs = median(visits.map((v) => v.drawMs));
-      const canvas2d = median(baseline);
-      rows.push({
-        points,
-        first_render_ms: median(visits.map((v) => v.firstRenderMs)),
-        draw_ms: drawMs,
-        baseline_canvas2d_draw_ms: canvas2d,
-        draw_speedup_vs_canvas2d: canvas2d / drawMs,
-      });
+      rows.push(await measureSize(browser, `${stack.baseUrl}/runs/${runId}/explore`, points));
       console.log(JSON.stringify(rows.at(-1)));
     }
   } finally {
@@ -128,8 +224,11 @@ async function main(): Promise<void> {
     settings: {
       repeats: REPEATS,
       statistic: "median",
-      browser: "Debian chromium, software WebGL",
+      browser: "Debian chromium --headless --disable-gpu, software WebGL (SwiftShader)",
+      memory:
+        "JS heap: CDP Performance.getMetrics JSHeapUsedSize after a GC; RSS: /proc VmRSS of renderer and GPU processes",
       cpus: os.cpus().length,
+      load_average_1m: { before: loadBefore, after: os.loadavg()[0] },
     },
   };
   await fs.mkdir(path.dirname(RESULTS), { recursive: true });

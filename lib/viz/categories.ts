@@ -55,3 +55,14 @@ export function categorize(values: readonly (string | null)[]): Categories {
   });
   return { codes, legend };
 }
+
+/**
+ * The categories of items that each stand for a point (patch tokens for their image): each item takes its
+ * point's code, and the legend counts items.
+ */
+export function categoriesOfItems(categories: Categories, pointOfItem: Uint32Array): Categories {
+  const codes = Uint16Array.from(pointOfItem, (point) => categories.codes[point] as number);
+  const counts = new Array<number>(categories.legend.length).fill(0);
+  for (const code of codes) counts[code] = (counts[code] ?? 0) + 1;
+  return { codes, legend: categories.legend.map((entry, i) => ({ ...entry, count: counts[i] ?? 0 })) };
+}

@@ -67,3 +67,30 @@ export function clusterKeywords(
       .map((entry) => entry.word);
   });
 }
+
+// Clusters are named from at most this many points' texts (the server's limit per request; the indices travel in
+// a GET URL, which stays under the web server's header limit).
+export const CLUSTER_SAMPLE = 1_000;
+
+/**
+ * The points a clustering is named from: every clustered point up to CLUSTER_SAMPLE, else an even stride over
+ * them, with their clusters (the texts are fetched for these indices only).
+ */
+export function clusterSample(
+  clusters: Uint16Array,
+  limit = CLUSTER_SAMPLE,
+): { indices: Uint32Array; clusters: Uint16Array } {
+  let clustered = 0;
+  for (const cluster of clusters) if (cluster !== NO_CLUSTER) clustered++;
+  const stride = Math.max(1, Math.ceil(clustered / limit));
+  const indices: number[] = [];
+  let seen = 0;
+  clusters.forEach((cluster, index) => {
+    if (cluster === NO_CLUSTER) return;
+    if (seen++ % stride === 0) indices.push(index);
+  });
+  return {
+    indices: Uint32Array.from(indices),
+    clusters: Uint16Array.from(indices, (index) => clusters[index] as number),
+  };
+}

@@ -80,19 +80,19 @@ export function clusterLabel(cluster: number, names?: readonly (readonly string[
   return words.length > 0 ? `cluster ${cluster + 1}: ${words.join(", ")}` : `cluster ${cluster + 1}`;
 }
 
-function pointValue(
+/**
+ * A point's value under any colouring but clusters (those come from a layout, not from the point): what the
+ * server's point table sends per point (server/services/explorer/point-table.ts).
+ */
+export function colourValue(
   point: ColourablePoint,
-  cluster: number | undefined,
-  colourBy: ColourBy,
-  clusterNames: readonly (readonly string[])[] | undefined,
+  colourBy: Exclude<ColourBy, { kind: "cluster" }>,
 ): string | null {
   switch (colourBy.kind) {
     case "none":
       return "all points";
     case "status":
       return point.status;
-    case "cluster":
-      return cluster === undefined || cluster === NO_CLUSTER ? null : clusterLabel(cluster, clusterNames);
     case "label":
       return labelText(point.labels[colourBy.key]);
     case "word":
@@ -103,6 +103,30 @@ function pointValue(
       return answer === undefined ? null : answer.trim() || "(empty)";
     }
   }
+}
+
+function pointValue(
+  point: ColourablePoint,
+  cluster: number | undefined,
+  colourBy: ColourBy,
+  clusterNames: readonly (readonly string[])[] | undefined,
+): string | null {
+  return colourBy.kind === "cluster" ? clusterValue(cluster, clusterNames) : colourValue(point, colourBy);
+}
+
+function clusterValue(
+  cluster: number | undefined,
+  clusterNames: readonly (readonly string[])[] | undefined,
+): string | null {
+  return cluster === undefined || cluster === NO_CLUSTER ? null : clusterLabel(cluster, clusterNames);
+}
+
+/** Categories of each point's k-means cluster (NO_CLUSTER: "(none)"), named by `clusterNames` when known. */
+export function colourClusters(
+  clusters: Uint16Array,
+  clusterNames?: readonly (readonly string[])[],
+): Categories {
+  return categorize(Array.from(clusters, (cluster) => clusterValue(cluster, clusterNames)));
 }
 
 /**

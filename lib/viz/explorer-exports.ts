@@ -1,7 +1,7 @@
 import type { Categories } from "./categories";
 import { buildCsv } from "./figure-csv";
 import type { FigureSpec } from "./figure-svg";
-import { type DecodedPanel, describeQuality, rowsOfPoints, valuesForRows } from "./panels";
+import { type DecodedPanel, describeQuality, type IndexSet, rowsOfPoints, valuesForRows } from "./panels";
 
 /** What an export needs of each point of the run. */
 export interface ExportPoint {
@@ -17,7 +17,7 @@ export function explorerFigure(options: {
   panels: readonly DecodedPanel[];
   categories: Categories;
   legendTitle: string;
-  selected: ReadonlySet<number>;
+  selected: IndexSet;
 }): FigureSpec {
   return {
     title: options.title,
@@ -25,7 +25,7 @@ export function explorerFigure(options: {
     legendTitle: options.legendTitle,
     legend: options.categories.legend,
     panels: options.panels.map((panel) => ({
-      title: panel.source,
+      title: panel.title,
       subtitle: describeQuality(panel.quality),
       coords: panel.coords,
       codes: valuesForRows(panel, options.categories.codes),
@@ -37,9 +37,10 @@ export function explorerFigure(options: {
 /** The data behind a figure: one row per panel and point, with the aligned coordinates as computed. */
 export function explorerCsv(options: {
   panels: readonly DecodedPanel[];
-  points: readonly ExportPoint[];
+  /** Each point's names (fetched for the export). */
+  detailsOf: (index: number) => ExportPoint | undefined;
   categories: Categories;
-  selected: ReadonlySet<number>;
+  selected: IndexSet;
 }): string {
   const header = [
     "source",
@@ -56,10 +57,10 @@ export function explorerCsv(options: {
     for (const panel of options.panels) {
       for (let row = 0; row < panel.pointIndex.length; row++) {
         const index = panel.pointIndex[row] as number;
-        const point = options.points[index];
+        const point = options.detailsOf(index);
         const code = options.categories.codes[index] as number;
         yield [
-          panel.source,
+          panel.title,
           panel.projectionId,
           point?.imageId ?? "",
           point?.fileName ?? "",

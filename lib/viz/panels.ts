@@ -1,22 +1,30 @@
 import { NO_CLUSTER } from "./colour-by";
-import { decodeCoords, normalizeCoords, sharedExtent } from "./coords";
+import { normalizeCoords, sharedExtent } from "./coords";
 import { kmeans2d } from "./kmeans";
+import type { PanelFrameMeta } from "./point-table";
 
-/** A panel as the server sends it (analysis.projections): one source's aligned layout. */
+/** A panel as the server sends it (app/api/runs/[runId]/points/[projectionId]): one source's aligned layout. */
 export interface PanelInput {
-  source: string;
-  projectionId: string;
-  imageIds: string[];
-  /** base64 little-endian Float32Array [imageIds.length, 2]. */
-  coords: string;
-  quality: { trustworthiness: number; knnRecall: number; k: number } | null;
+  meta: PanelFrameMeta;
+  /** Aligned coordinates [rows, 2]. */
+  coords: Float32Array;
+  /** Row i is point `pointIndex[i]` of the run's point table. */
+  pointIndex: Uint32Array;
+}
+
+/** What a selection must offer the panels: membership and a size (lib/viz/point-set.ts, or a Set). */
+export interface IndexSet {
+  readonly size: number;
+  has(index: number): boolean;
 }
 
 /** A panel ready to draw and to link: coordinates in [-1, 1]² and each row's index in the run's point list. */
 export interface DecodedPanel {
   source: string;
   projectionId: string;
-  quality: PanelInput["quality"];
+  /** The source, named with its run when the panel is another run's (panels of two runs side by side). */
+  title: string;
+  quality: PanelFrameMeta["quality"];
   /** As computed (aligned), for CSV export: [n, 2]. */
   raw: Float32Array;
   /** In the explorer's shared [-1, 1]² frame: [n, 2]. */
@@ -26,37 +34,44 @@ export interface DecodedPanel {
 }
 
 /**
- * Decodes every panel into one shared frame (their common extent), keeping only rows whose image is in the
- * point list, so panel rows always resolve to points.
+ * Puts every panel into one shared frame (their common extent), keeping only rows whose point is among the
+ * `pointCount` points, so panel rows always resolve to points. Panels of runs other than `runId` are titled with
+ * their run's name.
  */
 export function decodePanels(
   panels: readonly PanelInput[],
-  indexOfImage: ReadonlyMap<string, number>,
+  pointCount: number,
+  runId?: string,
 ): DecodedPanel[] {
   const decoded = panels.map((panel) => {
-    const all = decodeCoords(panel.coords);
-    if (all.length !== panel.imageIds.length * 2)
-      throw new Error(`${panel.source}: ${all.length / 2} coordinates for ${panel.imageIds.length} images`);
+    const { coords, pointIndex } = panel;
+    if (coords.length !== pointIndex.length * 2)
+      throw new Error(
+        `${panel.meta.source}: ${coords.length / 2} coordinates for ${pointIndex.length} points`,
+      );
+    let isAllKnown = true;
+    for (const index of pointIndex) if (index >= pointCount) isAllKnown = false;
+    if (isAllKnown) return { panel, raw: coords, pointIndex };
     const rows: number[] = [];
-    const pointIndex: number[] = [];
-    panel.imageIds.forEach((imageId, row) => {
-      const index = indexOfImage.get(imageId);
-      if (index === undefined) return;
-      rows.push(row);
-      pointIndex.push(index);
+    pointIndex.forEach((index, row) => {
+      if (index < pointCount) rows.push(row);
     });
     const raw = new Float32Array(rows.length * 2);
     rows.forEach((row, i) => {
-      raw[2 * i] = all[2 * row] as number;
-      raw[2 * i + 1] = all[2 * row + 1] as number;
+      raw[2 * i] = coords[2 * row] as number;
+      raw[2 * i + 1] = coords[2 * row + 1] as number;
     });
-    return { panel, raw, pointIndex: Uint32Array.from(pointIndex) };
+    return { panel, raw, pointIndex: Uint32Array.from(rows, (row) => pointIndex[row] as number) };
   });
   const extent = sharedExtent(decoded.map((d) => d.raw));
   return decoded.map(({ panel, raw, pointIndex }) => ({
-    source: panel.source,
-    projectionId: panel.projectionId,
-    quality: panel.quality,
+    source: panel.meta.source,
+    projectionId: panel.meta.projectionId,
+    title:
+      runId === undefined || panel.meta.runId === runId
+        ? panel.meta.source
+        : `${panel.meta.runName} · ${panel.meta.source}`,
+    quality: panel.meta.quality,
     raw,
     coords: normalizeCoords(raw, extent),
     pointIndex,
@@ -64,23 +79,24 @@ export function decodePanels(
 }
 
 /** The quality line shown under a panel's title and in figures. */
-export function describeQuality(quality: PanelInput["quality"]): string {
+export function describeQuality(quality: DecodedPanel["quality"]): string {
   if (quality === null) return "quality: too few points to score";
   return `trustworthiness ${quality.trustworthiness.toFixed(3)} · ${quality.k}-NN recall ${quality.knnRecall.toFixed(3)}`;
 }
 
-/** Panel rows whose points are in `selected` (indices into the point list). */
-export function rowsOfPoints(panel: DecodedPanel, selected: ReadonlySet<number>): number[] {
-  const rows: number[] = [];
-  if (selected.size === 0) return rows;
-  for (let row = 0; row < panel.pointIndex.length; row++)
-    if (selected.has(panel.pointIndex[row] as number)) rows.push(row);
-  return rows;
+/** Panel rows whose points are in `selected` (indices into the point list), in row order. */
+export function rowsOfPoints(panel: DecodedPanel, selected: IndexSet): Uint32Array {
+  if (selected.size === 0) return new Uint32Array(0);
+  const rows = new Uint32Array(Math.min(selected.size, panel.pointIndex.length));
+  let k = 0;
+  for (let row = 0; row < panel.pointIndex.length && k < rows.length; row++)
+    if (selected.has(panel.pointIndex[row] as number)) rows[k++] = row;
+  return rows.slice(0, k);
 }
 
 /** Point-list indices of panel rows. */
-export function pointsOfRows(panel: DecodedPanel, rows: readonly number[]): number[] {
-  return rows.map((row) => panel.pointIndex[row] as number);
+export function pointsOfRows(panel: DecodedPanel, rows: ArrayLike<number>): Uint32Array {
+  return Uint32Array.from({ length: rows.length }, (_, i) => panel.pointIndex[rows[i] as number] as number);
 }
 
 /** Values per point, reordered to the panel's rows. */

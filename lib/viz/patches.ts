@@ -1,5 +1,5 @@
 import { decodeCoords, normalizeCoords, sharedExtent } from "./coords";
-import type { DecodedPanel, PanelInput } from "./panels";
+import type { DecodedPanel } from "./panels";
 
 /** A patch-token layout as the server sends it: point i is patch `i − start` of the image whose range holds i. */
 export interface PatchPanelInput {
@@ -8,7 +8,7 @@ export interface PatchPanelInput {
   images: { imageId: string; grid: [number, number]; start: number; count: number }[];
   /** base64 little-endian Float32Array [points, 2]. */
   coords: string;
-  quality: PanelInput["quality"];
+  quality: DecodedPanel["quality"];
 }
 
 export interface DecodedPatchPanel extends DecodedPanel {
@@ -33,6 +33,7 @@ export function decodePatchPanel(
   return {
     source: panel.source,
     projectionId: panel.projectionId,
+    title: panel.source,
     quality: panel.quality,
     raw,
     coords: normalizeCoords(raw, sharedExtent([raw])),

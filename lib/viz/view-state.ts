@@ -11,6 +11,8 @@ import { urlStateCodec } from "./url-state";
 const DEFAULT_N_NEIGHBORS = 15;
 const DEFAULT_MIN_DIST = 0.1;
 const DEFAULT_SEED = 0;
+// `encodeIndexRanges` text: base-36 runs, or "~" and a base64url bitset.
+const INDEX_SET = /^([0-9a-z.-]*|~[A-Za-z0-9_-]*)$/;
 
 export const COLOUR_BY = /^(none|status|cluster:\d{1,2}|label:.{1,100}|word:.{1,100}|answer:.{1,200})$/s;
 
@@ -33,21 +35,22 @@ const schema = z.object({
   reference: z.string().max(200).catch(""),
   /** Empty = the default colouring (`defaultColourBy`: the first label when the dataset has labels). */
   colourBy: z.string().regex(COLOUR_BY).catch(""),
-  /** Selected points as `encodeIndexRanges` of indices into the run's point list. */
-  selection: z
-    .string()
-    .regex(/^[0-9a-z.-]*$/)
-    .catch(""),
+  /** Selected points as `encodeIndexRanges` of indices into the run's point list (ranges, or a "~" bitset). */
+  selection: z.string().regex(INDEX_SET).catch(""),
   /** "patches": every patch token of the selected images is a point (one source, `patchSource`). */
   mode: z.enum(["images", "patches"]).catch("images"),
   patchSource: z.string().max(200).catch(""),
   /** Selected patch points, as `encodeIndexRanges` of rows of the patch layout. */
-  patchSelection: z
-    .string()
-    .regex(/^[0-9a-z.-]*$/)
-    .catch(""),
+  patchSelection: z.string().regex(INDEX_SET).catch(""),
   /** The image open in the viewer, by id; empty = none. */
   image: z.string().max(100).catch(""),
+  /** Another run of the same dataset whose panels are shown beside this run's; empty = none. */
+  compareRun: z.string().max(100).catch(""),
+  /** That run's shown sources in order; empty = none of them. */
+  compareSources: z
+    .string()
+    .transform((text) => text.split(",").filter((s) => s.length > 0))
+    .catch([]),
 });
 
 export type ViewState = z.infer<typeof schema>;
@@ -66,6 +69,8 @@ const PARAM: Record<keyof ViewState, string> = {
   patchSource: "ps",
   patchSelection: "psel",
   image: "img",
+  compareRun: "cr",
+  compareSources: "cs",
 };
 
 const FIELDS = Object.keys(PARAM) as (keyof ViewState)[];

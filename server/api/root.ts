@@ -3,6 +3,7 @@ import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { catalogRouter } from "./routers/catalog";
 import { datasetsRouter } from "./routers/datasets";
+import { explorerRouter } from "./routers/explorer";
 import { imageViewRouter } from "./routers/image-view";
 import { runsRouter } from "./routers/runs";
 import { searchRouter } from "./routers/search";
@@ -19,6 +20,7 @@ export const appRouter = createTRPCRouter({
   datasets: datasetsRouter,
   runs: runsRouter,
   analysis: analysisRouter,
+  explorer: explorerRouter,
   share: shareRouter,
   imageView: imageViewRouter,
   search: searchRouter,

@@ -16,16 +16,17 @@ export async function dashboardEnv(work: string): Promise<NodeJS.ProcessEnv> {
   };
 }
 
-/** Encodes `folder` with `fvl encode` and returns the new run's id. */
+/** Encodes `folder` with `fvl encode` (and `options`, e.g. `--model DIR`) and returns the new run's id. */
 export async function encodeWithCli(
   env: NodeJS.ProcessEnv,
   work: string,
   folder: string,
   name: string,
+  options: readonly string[] = [],
 ): Promise<string> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [path.join(ROOT, "bin", "fvl.mjs"), "encode", folder, "--name", name],
+    [path.join(ROOT, "bin", "fvl.mjs"), "encode", folder, "--name", name, ...options],
     { env, cwd: work, maxBuffer: 1 << 24 },
   );
   return stdout.trim().split("\n").at(-1) ?? "";

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { categorize } from "~/lib/viz/categories";
 import { explorerCsv, explorerFigure } from "~/lib/viz/explorer-exports";
 import { decodePanels } from "~/lib/viz/panels";
-import { base64Coords } from "./base64-coords";
 
 const points = [
   { imageId: "a", fileName: "a.png", caption: "one, two" },
@@ -11,30 +10,28 @@ const points = [
 const panels = decodePanels(
   [
     {
-      source: "depth:V",
-      projectionId: "p1",
-      imageIds: ["a", "b"],
-      coords: base64Coords([1, 2, 3, 4]),
-      quality: null,
+      meta: { source: "depth:V", projectionId: "p1", runId: "r", runName: "run", quality: null },
+      coords: Float32Array.from([1, 2, 3, 4]),
+      pointIndex: Uint32Array.from([0, 1]),
     },
     {
-      source: "fused",
-      projectionId: "p2",
-      imageIds: ["b", "a"],
-      coords: base64Coords([5, 6, 7, 8]),
-      quality: null,
+      meta: { source: "fused", projectionId: "p2", runId: "r", runName: "run", quality: null },
+      coords: Float32Array.from([5, 6, 7, 8]),
+      pointIndex: Uint32Array.from([1, 0]),
     },
   ],
-  new Map([
-    ["a", 0],
-    ["b", 1],
-  ]),
+  points.length,
 );
 const categories = categorize(["red", "blue"]);
 
 describe("explorer exports", () => {
   it("writes one CSV row per panel and point with the computed coordinates", () => {
-    const csv = explorerCsv({ panels, points, categories, selected: new Set([1]) });
+    const csv = explorerCsv({
+      panels,
+      detailsOf: (index) => points[index],
+      categories,
+      selected: new Set([1]),
+    });
     expect(csv.split("\r\n")).toEqual([
       "source,projection_id,image_id,file_name,x,y,colour,selected,caption",
       'depth:V,p1,a,a.png,1,2,red,false,"one, two"',

@@ -9,45 +9,50 @@ import {
   rowsOfPoints,
   valuesForRows,
 } from "~/lib/viz/panels";
-import { base64Coords } from "./base64-coords";
+import { PointSet } from "~/lib/viz/point-set";
 
-const indexOfImage = new Map([
-  ["a", 0],
-  ["b", 1],
-  ["c", 2],
-]);
+// Three points in the run's point table; index 7 is a point the table does not have.
+const POINTS = 3;
+const frame = (
+  source: string,
+  projectionId: string,
+  pointIndex: number[],
+  coords: number[],
+  quality = null as null | { trustworthiness: number; knnRecall: number; k: number },
+) => ({
+  meta: {
+    source,
+    projectionId,
+    runId: projectionId === "p2" ? "other" : "this",
+    runName: "other run",
+    quality,
+  },
+  coords: Float32Array.from(coords),
+  pointIndex: Uint32Array.from(pointIndex),
+});
 
 describe("panels", () => {
   it("decodes panels into one frame and links rows to points across panels", () => {
     const [first, second] = decodePanels(
       [
-        {
-          source: "depth:V",
-          projectionId: "p1",
-          imageIds: ["a", "b", "c"],
-          coords: base64Coords([0, 0, 2, 0, 0, 2]),
-          quality: null,
-        },
-        // Another row order, an image unknown to the point list, and a layout twice as wide.
-        {
-          source: "fused",
-          projectionId: "p2",
-          imageIds: ["c", "zz", "a"],
-          coords: base64Coords([0, 4, 9, 9, 0, 0]),
-          quality: { trustworthiness: 0.9, knnRecall: 0.5, k: 10 },
-        },
+        frame("depth:V", "p1", [0, 1, 2], [0, 0, 2, 0, 0, 2]),
+        // Another row order, a point unknown to the point table, and a layout twice as wide.
+        frame("fused", "p2", [2, 7, 0], [0, 4, 9, 9, 0, 0], { trustworthiness: 0.9, knnRecall: 0.5, k: 10 }),
       ],
-      indexOfImage,
+      POINTS,
+      "this",
     );
     if (first === undefined || second === undefined) throw new Error("two panels expected");
+    // A panel of another run of the dataset is named with its run.
+    expect([first.title, second.title]).toEqual(["depth:V", "other run · fused"]);
     expect(Array.from(second.pointIndex)).toEqual([2, 0]);
     expect(Array.from(second.raw)).toEqual([0, 4, 0, 0]);
     // Shared extent x 0..2, y 0..4: "a" sits at the same place in both panels.
     expect(first.coords[0]).toBeCloseTo(second.coords[2] as number, 6);
     expect(first.coords[1]).toBeCloseTo(second.coords[3] as number, 6);
-    expect(rowsOfPoints(second, new Set([0, 1]))).toEqual([1]);
-    expect(rowsOfPoints(first, new Set([0, 1]))).toEqual([0, 1]);
-    expect(pointsOfRows(second, [0, 1])).toEqual([2, 0]);
+    expect(Array.from(rowsOfPoints(second, new Set([0, 1])))).toEqual([1]);
+    expect(Array.from(rowsOfPoints(first, PointSet.of([1, 0], POINTS)))).toEqual([0, 1]);
+    expect(Array.from(pointsOfRows(second, [0, 1]))).toEqual([2, 0]);
     expect(Array.from(valuesForRows(second, Uint16Array.from([7, 8, 9])))).toEqual([9, 7]);
     const clusters = pointClusters(second, 3, 2, 0);
     expect(clusters[1]).toBe(NO_CLUSTER);
@@ -56,26 +61,16 @@ describe("panels", () => {
   });
 
   it("refuses coordinates that do not match the image count", () => {
-    expect(() =>
-      decodePanels(
-        [
-          {
-            source: "s",
-            projectionId: "p",
-            imageIds: ["a"],
-            coords: base64Coords([0, 0, 0, 0]),
-            quality: null,
-          },
-        ],
-        indexOfImage,
-      ),
-    ).toThrow(/2 coordinates for 1 images/);
+    expect(() => decodePanels([frame("s", "p", [0], [0, 0, 0, 0])], POINTS)).toThrow(
+      /2 coordinates for 1 points/,
+    );
   });
 
   it("anchors each cluster's name at the row nearest its centroid, leaving out clusters without rows", () => {
     const panel = {
       source: "fused",
       projectionId: "p",
+      title: "fused",
       quality: null,
       raw: new Float32Array(0),
       // Rows 0–2 form cluster 0 around (0, 0); rows 3–4 cluster 1 around (1, 1).

@@ -3,13 +3,21 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { Categories } from "~/lib/viz/categories";
 import { clusterLabel } from "~/lib/viz/colour-by";
-import { clusterAnchors, describeQuality, pointsOfRows, rowsOfPoints, valuesForRows } from "~/lib/viz/panels";
+import {
+  clusterAnchors,
+  describeQuality,
+  type IndexSet,
+  pointsOfRows,
+  rowsOfPoints,
+  valuesForRows,
+} from "~/lib/viz/panels";
 import { PointSummary } from "./point-summary";
 import { type PanelLabel, ScatterPanel } from "./scatter-panel";
 import type { Rendering, Tool } from "./scatter-renderer";
 import type { ViewPanels } from "./use-view-panels";
 
 const NO_LABELS: PanelLabel[] = [];
+const NO_ROWS = new Uint32Array(0);
 
 /**
  * The small multiples, or why they are not there yet (loading, computing with progress, error). Records the
@@ -17,6 +25,7 @@ const NO_LABELS: PanelLabel[] = [];
  * and when the layouts arrived on `data-panels-ready-ms`, so the drawing itself can be timed apart.
  */
 export function ExplorerPanels({
+  runId,
   renderer,
   view,
   categories,
@@ -26,19 +35,20 @@ export function ExplorerPanels({
   onOpen,
   clusters,
 }: {
+  runId: string;
   /** Null while the WebGL renderer loads. */
   renderer: Rendering | null;
   view: ViewPanels;
   categories: Categories;
-  /** Indices into `view.points`. */
-  selected: ReadonlySet<number>;
+  /** Indices of the view's items. */
+  selected: IndexSet;
   tool: Tool;
-  onSelect: (indices: number[]) => void;
+  onSelect: (indices: ArrayLike<number>) => void;
   onOpen: (index: number) => void;
   /** With cluster colouring: each point's cluster and each cluster's words, named on every panel. */
   clusters: { ofPoint: Uint16Array; names: string[][] } | null;
 }) {
-  const { panels, points } = view;
+  const { panels, pointOfItem } = view;
   const colours = useMemo(() => categories.legend.map((entry) => entry.colour), [categories]);
   // Per-panel arrays are memoised: the renderer redraws all points whenever it gets new ones.
   const codes = useMemo(
@@ -92,21 +102,23 @@ export function ExplorerPanels({
       {panels.map((panel, i) => (
         <ScatterPanel
           key={panel.projectionId}
-          title={panel.source}
+          title={panel.title}
           subtitle={describeQuality(panel.quality)}
           renderer={renderer}
           coords={panel.coords}
           codes={codes[i] ?? new Uint16Array(0)}
           colours={colours}
-          selected={selections[i] ?? []}
+          selected={selections[i] ?? NO_ROWS}
           tool={tool}
           onSelect={(rows) => onSelect(pointsOfRows(panel, rows))}
           onOpen={(row) => onOpen(panel.pointIndex[row] ?? 0)}
           onFirstDraw={() => onFirstDraw(panel.projectionId)}
           labels={labels[i] ?? NO_LABELS}
           describePoint={(row) => {
-            const point = points[panel.pointIndex[row] ?? -1];
-            return point ? <PointSummary point={point} /> : null;
+            const item = panel.pointIndex[row] ?? 0;
+            return (
+              <PointSummary runId={runId} index={pointOfItem === null ? item : (pointOfItem[item] ?? 0)} />
+            );
           }}
         />
       ))}

@@ -4,22 +4,18 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { SimilarImages } from "~/app/_components/similar-images";
-import { clusterKeywords, clusterText } from "~/lib/viz/cluster-keywords";
-import {
-  colourPoints,
-  defaultColourBy,
-  describeColourBy,
-  labelKeys,
-  parseColourBy,
-} from "~/lib/viz/colour-by";
+import { categoriesOfItems } from "~/lib/viz/categories";
+import { clusterKeywords, clusterSample } from "~/lib/viz/cluster-keywords";
+import { colourClusters, describeColourBy, NO_CLUSTER, parseColourBy } from "~/lib/viz/colour-by";
 import { decodeIndexRanges, encodeIndexRanges } from "~/lib/viz/index-ranges";
 import { pointClusters } from "~/lib/viz/panels";
 import { rowsWithCode } from "~/lib/viz/patches";
 import { pickSource } from "~/lib/viz/pick-source";
+import { PointSet } from "~/lib/viz/point-set";
 import type { ViewState } from "~/lib/viz/view-state";
 import { useTRPC } from "../../../../_trpc/react";
 import { ColourControls } from "./colour-controls";
-import { type AnalysisPoint, useRunPoints } from "./explorer-data";
+import { type PointTable, useDetailsFetcher, usePointDetails, usePointTable } from "./explorer-data";
 import { ExplorerPanels } from "./explorer-panels";
 import { ExportMenu } from "./export-menu";
 import { ImageViewer } from "./image-viewer";
@@ -45,14 +41,21 @@ interface ExplorerProps {
   pins: Pins | null;
 }
 
-// A stable empty list while the points load, so memoised values do not recompute on every render.
-const NO_POINTS: AnalysisPoint[] = [];
-function decodeSelection(text: string, limit: number): Set<number> {
+// A stable empty table while the points load, so memoised values do not recompute on every render.
+const NO_TABLE: PointTable = {
+  count: 0,
+  colourBy: "none",
+  legend: [],
+  labelKeys: [],
+  status: new Uint8Array(0),
+  codes: new Uint16Array(0),
+};
+function decodeSelection(text: string, limit: number): PointSet {
   try {
-    return new Set(decodeIndexRanges(text, limit));
+    return PointSet.of(decodeIndexRanges(text, limit), limit);
   } catch {
     // A hand-edited or stale URL: show the view without a selection rather than fail.
-    return new Set();
+    return PointSet.EMPTY;
   }
 }
 
@@ -60,9 +63,18 @@ function decodeSelection(text: string, limit: number): Set<number> {
 export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
   const trpc = useTRPC();
   const run = useQuery(trpc.runs.get.queryOptions({ runId }));
-  const { points, sources, indexOfImage } = useRunPoints(runId);
+  const sources = useQuery(trpc.analysis.sources.queryOptions({ runId }));
   const isReadOnly = pins !== null;
-  const pointList = points.data ?? NO_POINTS;
+  // Other runs of the dataset, whose panels can go beside this run's (not offered on a shared view).
+  const otherRuns = useQuery({
+    ...trpc.analysis.comparisonRuns.queryOptions({ runId }),
+    enabled: !isReadOnly,
+  });
+  // Cluster colours come from a layout, not from the table: the table is then asked for no colouring.
+  const isClusterColouring = parseColourBy(state.colourBy).kind === "cluster";
+  const points = usePointTable(runId, isClusterColouring ? "none" : state.colourBy);
+  const table = points.data ?? NO_TABLE;
+  const fetchDetails = useDetailsFetcher(runId);
 
   const available = useMemo(
     () => (sources.data?.sources ?? []).filter((s) => s.images > 0).map((s) => s.source),
@@ -75,8 +87,8 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
   const reference = pickSource(shown, state.reference);
   const patchSource = pickSource(available, state.patchSource || reference);
   const selectedImages = useMemo(
-    () => decodeSelection(state.selection, pointList.length),
-    [state.selection, pointList.length],
+    () => decodeSelection(state.selection, table.count),
+    [state.selection, table.count],
   );
   const view = useViewPanels({
     runId,
@@ -84,8 +96,7 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
     shown,
     reference,
     patchSource,
-    points: pointList,
-    indexOfImage,
+    table,
     selected: selectedImages,
     pins,
   });
@@ -93,33 +104,47 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
     () =>
       view.selectionField === "selection"
         ? selectedImages
-        : decodeSelection(state.patchSelection, view.points.length),
-    [view.selectionField, selectedImages, state.patchSelection, view.points.length],
+        : decodeSelection(state.patchSelection, view.count),
+    [view.selectionField, selectedImages, state.patchSelection, view.count],
   );
 
-  const colourByText = state.colourBy === "" ? defaultColourBy(pointList) : state.colourBy;
+  const colourByText = state.colourBy === "" ? table.colourBy : state.colourBy;
   const colourBy = parseColourBy(colourByText);
   const clusterCount = colourBy.kind === "cluster" ? colourBy.k : 0;
   const clusterPanel = view.panels[view.referenceIndex];
   const clusters = useMemo(
     () =>
       clusterCount > 0 && clusterPanel
-        ? pointClusters(clusterPanel, view.points.length, clusterCount, state.seed)
+        ? pointClusters(clusterPanel, view.count, clusterCount, state.seed)
         : undefined,
-    [clusterCount, clusterPanel, view.points.length, state.seed],
+    [clusterCount, clusterPanel, view.count, state.seed],
   );
-  // Each cluster named by the words that set its images' model captions apart (pooled mode: one image a point).
+  // Each cluster named by the words that set its images' model captions apart (pooled mode: one image a point),
+  // read from a sample of each cluster's points.
+  const sample = useMemo(
+    () => (clusters === undefined || view.selectionField !== "selection" ? null : clusterSample(clusters)),
+    [clusters, view.selectionField],
+  );
+  const sampleTexts = useQuery({
+    ...trpc.explorer.clusterTexts.queryOptions(
+      { runId, indices: Array.from(sample?.indices ?? []) },
+      { staleTime: 60_000 },
+    ),
+    enabled: sample !== null && sample.indices.length > 0,
+  });
   const clusterNames = useMemo(
     () =>
-      clusters === undefined || view.selectionField !== "selection"
+      sample === null || sampleTexts.data === undefined
         ? undefined
-        : clusterKeywords(pointList.map(clusterText), clusters, clusterCount),
-    [clusters, view.selectionField, pointList, clusterCount],
+        : clusterKeywords(sampleTexts.data, sample.clusters, clusterCount),
+    [sample, sampleTexts.data, clusterCount],
   );
-  const categories = useMemo(
-    () => colourPoints(view.points, parseColourBy(colourByText), clusters, clusterNames),
-    [view.points, colourByText, clusters, clusterNames],
-  );
+  const categories = useMemo(() => {
+    if (colourBy.kind === "cluster")
+      return colourClusters(clusters ?? new Uint16Array(view.count).fill(NO_CLUSTER), clusterNames);
+    const ofTable = { codes: table.codes, legend: table.legend };
+    return view.pointOfItem === null ? ofTable : categoriesOfItems(ofTable, view.pointOfItem);
+  }, [colourBy.kind, clusters, clusterNames, view.count, view.pointOfItem, table]);
   const namedClusters = useMemo(
     () =>
       clusters !== undefined && clusterNames !== undefined
@@ -128,25 +153,43 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
     [clusters, clusterNames],
   );
 
-  const keys = useMemo(() => labelKeys(pointList), [pointList]);
   const [tool, setTool] = useState<Tool>("pan");
   const rendering = useSharedRendering();
+  const { selectionField, count } = view;
   const select = useCallback(
-    (indices: number[]) => onStateChange({ [view.selectionField]: encodeIndexRanges(indices) }),
-    [onStateChange, view.selectionField],
+    (indices: ArrayLike<number>) =>
+      onStateChange({ [selectionField]: encodeIndexRanges(PointSet.of(indices, count).indices) }),
+    [onStateChange, selectionField, count],
   );
   const open = useCallback((imageId: string) => onStateChange({ image: imageId }), [onStateChange]);
+  /** Opens item `index` of the panels: its point's image. */
+  const openItem = useCallback(
+    (index: number) => {
+      const point = view.pointOfItem === null ? index : (view.pointOfItem[index] ?? -1);
+      void fetchDetails({ indices: [point] }).then(([details]) => {
+        if (details) open(details.imageId);
+      });
+    },
+    [view.pointOfItem, fetchDetails, open],
+  );
   const [similarSource, setSimilarSource] = useState("");
   const [is3dShown, setIs3dShown] = useState(false);
   /** Images (search answers) become the image selection, shown in every panel like a lasso's. */
   const selectImages = useCallback(
     (imageIds: readonly string[]) =>
-      onStateChange({
-        mode: "images",
-        image: "",
-        selection: encodeIndexRanges(imageIds.flatMap((imageId) => indexOfImage.get(imageId) ?? [])),
-      }),
-    [onStateChange, indexOfImage],
+      void fetchDetails({ imageIds }).then((found) =>
+        onStateChange({
+          mode: "images",
+          image: "",
+          selection: encodeIndexRanges(
+            PointSet.of(
+              found.map((point) => point.index),
+              table.count,
+            ).indices,
+          ),
+        }),
+      ),
+    [onStateChange, fetchDetails, table.count],
   );
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -156,11 +199,7 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
     return () => window.removeEventListener("keydown", onKey);
   }, [state.image, selected.size, select]);
 
-  const galleryImages = useMemo(
-    () => (selectedImages.size > 0 ? [...selectedImages].flatMap((i) => pointList[i] ?? []) : pointList),
-    [selectedImages, pointList],
-  );
-  const opened = state.image === "" ? undefined : pointList[indexOfImage.get(state.image) ?? -1];
+  const opened = usePointDetails(runId, state.image === "" ? null : { imageIds: [state.image] }).data?.[0];
 
   if (points.isError || sources.isError) {
     return (
@@ -172,14 +211,14 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
       </p>
     );
   }
-  if (points.isPending || sources.isPending)
+  if (points.data === undefined || sources.data === undefined)
     return <p className="animate-pulse text-muted">Loading the run…</p>;
 
   const isPatches = state.mode === "patches";
   const method = state.method === "umap" ? "UMAP" : "PCA";
   const title = `${method} of ${run.data?.name ?? "run"}${isPatches ? " · patch tokens" : ""}`;
   const colourTitle = describeColourBy(colourBy);
-  const what = isPatches ? `${view.points.length} patches` : `${pointList.length} images`;
+  const what = isPatches ? `${view.count} patches` : `${table.count} images`;
   return (
     <div data-testid="explorer" className="space-y-5">
       <header className="flex flex-wrap items-end justify-between gap-3">
@@ -205,7 +244,8 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
             title={title}
             subtitle={`${what} · coloured by ${colourTitle}`}
             panels={view.panels}
-            points={view.points}
+            pointOfItem={view.pointOfItem}
+            fetchDetails={fetchDetails}
             categories={categories}
             legendTitle={colourTitle}
             selected={selected}
@@ -225,7 +265,7 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
         <LayoutControls value={state} isReadOnly={isReadOnly} onChange={onStateChange} />
         <ColourControls
           colourBy={colourByText}
-          labelKeys={keys}
+          labelKeys={table.labelKeys}
           prompts={sources.data.prompts}
           onChange={(next) => onStateChange({ colourBy: next })}
         />
@@ -234,6 +274,9 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
             available={available}
             shown={shown}
             reference={reference}
+            otherRuns={otherRuns.data ?? []}
+            compareRun={state.compareRun}
+            compareSources={state.compareSources}
             isReadOnly={isReadOnly}
             onChange={onStateChange}
           />
@@ -269,13 +312,14 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
         <ExplorerPanels
           // A new mode is a new set of panels: its own time to first render.
           key={state.mode}
+          runId={runId}
           renderer={rendering}
           view={view}
           categories={categories}
           selected={selected}
           tool={tool}
           onSelect={select}
-          onOpen={(index) => open(view.points[index]?.imageId ?? "")}
+          onOpen={openItem}
           clusters={namedClusters}
         />
       )}
@@ -295,8 +339,6 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
             <Projection3d
               runId={runId}
               source={reference}
-              points={pointList}
-              indexOfImage={indexOfImage}
               categories={categories}
               selected={selectedImages}
               onSelect={select}
@@ -313,13 +355,17 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
       {view.patchImages !== null && view.panels[0] ? (
         <PatchImages
           images={view.patchImages}
-          points={pointList}
-          indexOfImage={indexOfImage}
+          details={view.patchDetails}
           selectedRows={selected}
           onOpen={open}
         />
       ) : (
-        <SelectionGallery images={galleryImages} isFiltered={selectedImages.size > 0} onOpen={open} />
+        <SelectionGallery
+          runId={runId}
+          total={table.count}
+          selected={selectedImages.size > 0 ? selectedImages.indices : null}
+          onOpen={open}
+        />
       )}
       {opened ? (
         <ImageViewer

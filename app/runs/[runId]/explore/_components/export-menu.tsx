@@ -10,7 +10,7 @@ import { buildCsv } from "~/lib/viz/figure-csv";
 import { buildFigurePack } from "~/lib/viz/figure-pack";
 import { buildFigureSvg } from "~/lib/viz/figure-svg";
 import { slug } from "~/lib/viz/file-name";
-import type { DecodedPanel } from "~/lib/viz/panels";
+import type { DecodedPanel, IndexSet } from "~/lib/viz/panels";
 import type { AnalysisPoint } from "./explorer-data";
 
 const ALL = "all panels";
@@ -21,10 +21,13 @@ interface ExportMenuProps {
   title: string;
   subtitle: string;
   panels: DecodedPanel[];
-  points: AnalysisPoint[];
+  /** Patch mode: each item's point; null when items are points. */
+  pointOfItem: Uint32Array | null;
+  /** Names of points, fetched when an export needs them. */
+  fetchDetails: (ask: { indices: readonly number[] }) => Promise<AnalysisPoint[]>;
   categories: Categories;
   legendTitle: string;
-  selected: ReadonlySet<number>;
+  selected: IndexSet & Iterable<number>;
 }
 
 /** Every figure as PNG (2×) and SVG with title and legend, its data as CSV, and a zip for the selection. */
@@ -33,7 +36,7 @@ export function ExportMenu(props: ExportMenuProps) {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const panelsOf = (name: string) =>
-    name === ALL ? props.panels : props.panels.filter((p) => p.source === name);
+    name === ALL ? props.panels : props.panels.filter((p) => p.title === name);
   const figureOf = (name: string) =>
     buildFigureSvg(
       explorerFigure({
@@ -45,13 +48,19 @@ export function ExportMenu(props: ExportMenuProps) {
         selected: props.selected,
       }),
     );
-  const csvOf = (name: string) =>
-    explorerCsv({
-      panels: panelsOf(name),
-      points: props.points,
+  const csvOf = async (name: string) => {
+    const panels = panelsOf(name);
+    const byPoint = await detailsOfItems(
+      props,
+      panels.flatMap((panel) => Array.from(panel.pointIndex)),
+    );
+    return explorerCsv({
+      panels,
+      detailsOf: (item) => byPoint.get(pointOf(props, item)),
       categories: props.categories,
       selected: props.selected,
     });
+  };
 
   const run = async (label: string, work: () => Promise<void>) => {
     setBusy(label);
@@ -85,7 +94,7 @@ export function ExportMenu(props: ExportMenuProps) {
     {
       testId: "export-csv",
       label: "CSV",
-      onClick: () => run("csv", async () => downloadFile(`${base}.csv`, csvOf(which), "text/csv")),
+      onClick: () => run("csv", async () => downloadFile(`${base}.csv`, await csvOf(which), "text/csv")),
     },
     {
       testId: "export-pack",
@@ -114,8 +123,8 @@ export function ExportMenu(props: ExportMenuProps) {
           >
             <option value={ALL}>All panels</option>
             {props.panels.map((panel) => (
-              <option key={panel.source} value={panel.source}>
-                {panel.source}
+              <option key={panel.projectionId} value={panel.title}>
+                {panel.title}
               </option>
             ))}
           </select>
@@ -145,21 +154,38 @@ export function ExportMenu(props: ExportMenuProps) {
   );
 }
 
+/** The point an item stands for (itself, or in patch mode its image's point). */
+function pointOf(props: ExportMenuProps, item: number): number {
+  return props.pointOfItem === null ? item : (props.pointOfItem[item] ?? 0);
+}
+
+/** Details of the points of these items, fetched for the export, by point index. */
+async function detailsOfItems(
+  props: ExportMenuProps,
+  items: Iterable<number>,
+): Promise<Map<number, AnalysisPoint>> {
+  const points = new Set<number>();
+  for (const item of items) points.add(pointOf(props, item));
+  const found = await props.fetchDetails({ indices: [...points] });
+  return new Map(found.map((point) => [point.index, point]));
+}
+
 /** Every figure (all panels and each panel) as SVG and PNG, the data, the selection and its thumbnails. */
 async function downloadPack(
   props: ExportMenuProps,
   figureOf: (name: string) => { svg: string; width: number; height: number },
-  csvOf: (name: string) => string,
+  csvOf: (name: string) => Promise<string>,
 ): Promise<void> {
   const files: Record<string, string | Uint8Array> = {};
-  for (const name of [ALL, ...props.panels.map((p) => p.source)]) {
+  for (const name of [ALL, ...props.panels.map((p) => p.title)]) {
     const figure = figureOf(name);
     files[`figures/${slug(name)}.svg`] = figure.svg;
     const png = await rasterizeSvg(figure.svg, figure.width, figure.height);
     files[`figures/${slug(name)}.png`] = new Uint8Array(await png.arrayBuffer());
   }
-  files["data/projections.csv"] = csvOf(ALL);
-  const chosen = [...props.selected].flatMap((i) => props.points[i] ?? []);
+  files["data/projections.csv"] = await csvOf(ALL);
+  const byPoint = await detailsOfItems(props, props.selected);
+  const chosen = [...props.selected].flatMap((item) => byPoint.get(pointOf(props, item)) ?? []);
   files["data/selection.csv"] = buildCsv(
     ["image_id", "file_name", "sha256", "caption", "labels", "status"],
     chosen.map((p) => [p.imageId, p.fileName, p.sha256, p.caption, JSON.stringify(p.labels), p.status]),

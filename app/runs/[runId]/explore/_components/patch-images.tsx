@@ -11,15 +11,14 @@ import type { AnalysisPoint } from "./explorer-data";
  */
 export function PatchImages({
   images,
-  points,
-  indexOfImage,
+  details,
   selectedRows,
   onOpen,
 }: {
   images: DecodedPatchPanel["images"];
-  points: AnalysisPoint[];
-  indexOfImage: ReadonlyMap<string, number>;
-  selectedRows: ReadonlySet<number>;
+  /** The images' names and thumbnails, by image id. */
+  details: ReadonlyMap<string, AnalysisPoint>;
+  selectedRows: Iterable<number> & { size: number };
   onOpen: (imageId: string) => void;
 }) {
   const byImage = useMemo(() => selectedPatchesByImage(images, selectedRows), [images, selectedRows]);
@@ -34,7 +33,7 @@ export function PatchImages({
       </p>
       <ul data-testid="patch-images" className="grid grid-cols-2 gap-3 sm:grid-cols-4 lg:grid-cols-6">
         {images.map((image) => {
-          const point = points[indexOfImage.get(image.imageId) ?? -1];
+          const point = details.get(image.imageId);
           const [rows, cols] = image.grid;
           const lit = byImage.get(image.imageId);
           return (

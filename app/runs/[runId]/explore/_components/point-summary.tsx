@@ -1,8 +1,12 @@
-import { thumbnailUrl } from "~/app/_components/image-thumbnail";
-import type { AnalysisPoint } from "./explorer-data";
+"use client";
 
-/** The hover card of a point: thumbnail, file name and caption. */
-export function PointSummary({ point }: { point: AnalysisPoint }) {
+import { thumbnailUrl } from "~/app/_components/image-thumbnail";
+import { usePointDetails } from "./explorer-data";
+
+/** The hover card of a point: thumbnail, file name and caption, fetched for this point when it is hovered. */
+export function PointSummary({ runId, index }: { runId: string; index: number }) {
+  const point = usePointDetails(runId, { indices: [index] }).data?.[0];
+  if (point === undefined) return <p className="animate-pulse text-muted">Loading…</p>;
   return (
     <div data-testid="hover-card">
       {/* biome-ignore lint/performance/noImgElement: content-addressed WebP thumbnails need no optimizer. */}

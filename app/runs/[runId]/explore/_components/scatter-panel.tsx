@@ -86,7 +86,9 @@ export function ScatterPanel(props: ScatterPanelProps) {
       props.onOpen(current);
     } else if (event.key === " " && current !== null) {
       props.onSelect(
-        selected.includes(current) ? selected.filter((i) => i !== current) : [...selected, current],
+        selected.includes(current)
+          ? selected.filter((i) => i !== current)
+          : Uint32Array.from([...selected, current]),
       );
     } else {
       return;

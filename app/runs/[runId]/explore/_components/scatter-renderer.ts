@@ -1,6 +1,8 @@
 import { scaleLinear } from "d3";
 import createScatterplot, { createRenderer } from "regl-scatterplot";
 import { pointRadius } from "~/lib/viz/figure-svg";
+import { pointsInPolygon } from "~/lib/viz/lasso";
+import { FULL_VIEW, levelOfDetail, type ViewBox } from "~/lib/viz/level-of-detail";
 
 /**
  * Why regl-scatterplot: it draws points as WebGL point sprites from float textures, so one draw call renders
@@ -8,6 +10,10 @@ import { pointRadius } from "~/lib/viz/figure-svg";
  * explorer needs on top: a lasso, hover ray-casting through a KD-tree, programmatic selection for linking
  * panels, and d3 scales for overlays. Many panels share one WebGL context (`createRenderer`), so nine
  * small multiples stay well under the browser's limit of ~16 contexts.
+ *
+ * Past `DRAW_BUDGET` points a panel draws a density-aware subsample (lib/viz/level-of-detail.ts) of what is in
+ * view, refined when the camera stops: software WebGL redraws every drawn point on each frame of a lasso. The
+ * lasso and box still select among all points (lib/viz/lasso.ts on the panel's typed coordinates).
  */
 
 type SharedRenderer = ReturnType<typeof createRenderer>;
@@ -19,14 +25,14 @@ export interface ScatterProps {
   /** Each point's legend index. */
   codes: Uint16Array;
   colours: string[];
-  /** Panel-local indices of the selected points. */
-  selected: number[];
+  /** Panel-local indices of the selected points, sorted. */
+  selected: Uint32Array;
   tool: Tool;
 }
 
 export interface ScatterEvents {
   /** A lasso or box in this panel selected these panel-local indices (empty = cleared). */
-  onSelect: (indices: number[]) => void;
+  onSelect: (indices: Uint32Array) => void;
   /** The pointer is over a point (index and its position in the canvas, px), or over none. */
   onHover: (hover: { index: number; x: number; y: number } | null) => void;
   /** A point was clicked. */
@@ -46,6 +52,11 @@ const CLICK_AFTER_LASSO_MS = 300;
 const DENSE_POINTS = 10_000;
 const BACKGROUND = "#161a21";
 const SELECTED_COLOUR = "#ffffff";
+// The most points a panel draws at once, and how long the camera rests before the drawn points are refined.
+export const DRAW_BUDGET = 250_000;
+const REFINE_AFTER_MS = 200;
+// The drawn view reaches this far past the visible one (fraction of its size), so a short pan shows points.
+const VIEW_MARGIN = 0.25;
 
 /** One WebGL context shared by every panel, and the class that draws a panel with it. */
 export interface Rendering {
@@ -65,6 +76,12 @@ export class ScatterRenderer {
   private isDestroyed = false;
   private lassoEndedAt = -Infinity;
   private hasDrawn = false;
+  /** The rows drawn (all of them up to the budget) and each row's index among them (-1: not drawn). */
+  private drawn: Uint32Array = new Uint32Array(0);
+  private drawnIndexOf = new Int32Array(0);
+  private refineTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The view the drawn level of detail is for, so a camera that comes back to rest there draws nothing new. */
+  private drawnView = "";
 
   constructor(
     canvas: HTMLCanvasElement,
@@ -90,37 +107,62 @@ export class ScatterRenderer {
       this.isLassoing = true;
     });
     this.plot.subscribe("select", ({ points }) => this.handleSelect(points));
-    // A lasso that selects what was already selected publishes no "select"; end the lasso state here too.
-    this.plot.subscribe("lassoEnd", () => {
+    // The lasso's polygon (in the points' own [-1, 1] space) selects among every point of the panel.
+    this.plot.subscribe("lassoEnd", ({ coordinates }) => {
+      const wasLassoing = this.isLassoing;
       this.isLassoing = false;
       this.lassoEndedAt = performance.now();
+      if (wasLassoing && this.props !== null && coordinates.length >= 3)
+        this.events.onSelect(
+          pointsInPolygon(this.props.coords, coordinates as unknown as [number, number][]),
+        );
     });
-    this.plot.subscribe("deselect", () => this.events.onSelect([]));
+    this.plot.subscribe("deselect", () => this.events.onSelect(new Uint32Array(0)));
     this.plot.subscribe("pointOver", (index) => {
       const [x, y] = this.plot.getScreenPosition(index) ?? [0, 0];
-      this.events.onHover({ index, x, y });
+      this.events.onHover({ index: this.drawn[index] ?? index, x, y });
     });
     this.plot.subscribe("pointOut", () => this.events.onHover(null));
-    this.plot.subscribe("view", () => this.events.onView());
+    this.plot.subscribe("view", () => {
+      this.events.onView();
+      this.scheduleRefine();
+    });
   }
 
-  /** Where point `index` is on the canvas (CSS px), or undefined before it is drawn. */
+  /** Where row `index` is on the canvas (CSS px), or undefined before the first draw. */
   screenPosition(index: number): [number, number] | undefined {
-    // regl-scatterplot throws when asked before its first draw (a panel mounting with cluster labels).
-    return this.hasDrawn ? this.plot.getScreenPosition(index) : undefined;
+    const xScale = this.plot.get("xScale");
+    const yScale = this.plot.get("yScale");
+    const coords = this.props?.coords;
+    if (!this.hasDrawn || xScale === null || yScale === null || coords === undefined) return undefined;
+    return [xScale(coords[2 * index] as number), yScale(coords[2 * index + 1] as number)];
   }
 
-  /** A lasso or box ends in a selection; a plain click on a point opens it and keeps the current selection. */
+  /**
+   * Regl-scatterplot selects among the drawn points and publishes "select": a lasso's selection comes from its
+   * polygon instead (lassoEnd); a plain click on a point opens it and keeps the current selection.
+   */
   private handleSelect(points: number[]): void {
-    if (this.isLassoing) {
-      this.isLassoing = false;
-      this.events.onSelect(points);
-      return;
-    }
+    if (this.isLassoing) return;
     const [clicked] = points;
     const isLassoClick = performance.now() - this.lassoEndedAt < CLICK_AFTER_LASSO_MS;
-    if (clicked !== undefined && !isLassoClick) this.events.onOpen(clicked);
-    this.plot.select(this.props?.selected ?? [], { preventEvent: true });
+    if (clicked !== undefined && !isLassoClick) this.events.onOpen(this.drawn[clicked] ?? clicked);
+    this.showSelection({ preventEvent: true });
+  }
+
+  /** The selected rows that are drawn, as regl-scatterplot's indices. */
+  private drawnSelection(): number[] {
+    const selected = this.props?.selected ?? new Uint32Array(0);
+    const out: number[] = [];
+    for (const row of selected) {
+      const index = this.drawnIndexOf[row] ?? -1;
+      if (index >= 0) out.push(index);
+    }
+    return out;
+  }
+
+  private showSelection(options: { preventEvent: boolean }): void {
+    this.plot.select(this.drawnSelection(), options);
   }
 
   async update(next: ScatterProps): Promise<void> {
@@ -128,7 +170,6 @@ export class ScatterRenderer {
     if (this.isDestroyed) return;
     const previous = this.props;
     this.props = next;
-    const n = next.codes.length;
     const isNewData = previous?.coords !== next.coords || previous?.codes !== next.codes;
     const settings: Parameters<typeof this.plot.set>[0] = {};
     if (previous?.tool !== next.tool) settings.mouseMode = next.tool === "lasso" ? "lasso" : "panZoom";
@@ -141,25 +182,15 @@ export class ScatterRenderer {
         pointColorHover: next.colours.map(() => SELECTED_COLOUR),
         colorBy: "valueA",
       });
-    // The same size as exported figures' points, so the screen and the figure read alike.
-    if (isNewData)
-      Object.assign(settings, { pointSize: 2 * pointRadius(n), pointOutlineWidth: n > DENSE_POINTS ? 1 : 2 });
     if (Object.keys(settings).length > 0) await this.plot.set(settings);
     if (this.isDestroyed) return;
     if (!isNewData) {
-      if (previous?.selected !== next.selected) this.plot.select(next.selected, { preventEvent: true });
+      if (previous?.selected !== next.selected) this.showSelection({ preventEvent: true });
       return;
     }
-    const x = new Float32Array(n);
-    const y = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      x[i] = next.coords[2 * i] as number;
-      y[i] = next.coords[2 * i + 1] as number;
-    }
-    await this.plot.draw(
-      { x, y, valueA: Float32Array.from(next.codes) },
-      { zDataType: "categorical", select: next.selected, transition: false },
-    );
+    const view = this.visibleView();
+    this.drawnView = JSON.stringify(view);
+    await this.drawRows(levelOfDetail(next.coords, DRAW_BUDGET, view));
     if (this.isDestroyed) return;
     const isFirstDraw = !this.hasDrawn;
     this.hasDrawn = true;
@@ -167,9 +198,74 @@ export class ScatterRenderer {
     if (isFirstDraw) this.events.onFirstDraw();
   }
 
-  /** Hovers point `index` from the keyboard: the reticle shows it and the hover card opens as for the pointer. */
+  /** Draws these rows of the current props (keeping the camera) and shows the selection among them. */
+  private async drawRows(rows: Uint32Array): Promise<void> {
+    const props = this.props;
+    if (props === null) return;
+    const n = props.codes.length;
+    const m = rows.length;
+    const x = new Float32Array(m);
+    const y = new Float32Array(m);
+    const valueA = new Float32Array(m);
+    const drawnIndexOf = new Int32Array(n).fill(-1);
+    for (let i = 0; i < m; i++) {
+      const row = rows[i] as number;
+      x[i] = props.coords[2 * row] as number;
+      y[i] = props.coords[2 * row + 1] as number;
+      valueA[i] = props.codes[row] as number;
+      drawnIndexOf[row] = i;
+    }
+    this.drawn = rows;
+    this.drawnIndexOf = drawnIndexOf;
+    // The same size as exported figures' points, so the screen and the figure read alike.
+    await this.plot.set({ pointSize: 2 * pointRadius(m), pointOutlineWidth: m > DENSE_POINTS ? 1 : 2 });
+    if (this.isDestroyed) return;
+    await this.plot.draw(
+      { x, y, valueA },
+      {
+        zDataType: "categorical",
+        select: this.drawnSelection(),
+        transition: false,
+        preventFilterReset: true,
+      },
+    );
+  }
+
+  /** Once the camera rests, draws the level of detail of what is in view (only panels over the budget). */
+  private scheduleRefine(): void {
+    const props = this.props;
+    if (props === null || props.codes.length <= DRAW_BUDGET || this.isLassoing) return;
+    clearTimeout(this.refineTimer);
+    this.refineTimer = setTimeout(() => {
+      if (this.isDestroyed || this.isLassoing || this.props !== props) return;
+      const view = this.visibleView();
+      const key = JSON.stringify(view);
+      if (key === this.drawnView) return;
+      this.drawnView = key;
+      void this.drawRows(levelOfDetail(props.coords, DRAW_BUDGET, view));
+    }, REFINE_AFTER_MS);
+  }
+
+  private visibleView(): ViewBox {
+    const xScale = this.plot.get("xScale");
+    const yScale = this.plot.get("yScale");
+    if (xScale === null || yScale === null) return FULL_VIEW;
+    const [x0, x1] = xScale.domain() as [number, number];
+    const [y0, y1] = yScale.domain() as [number, number];
+    const marginX = VIEW_MARGIN * Math.abs(x1 - x0);
+    const marginY = VIEW_MARGIN * Math.abs(y1 - y0);
+    return {
+      minX: Math.min(x0, x1) - marginX,
+      maxX: Math.max(x0, x1) + marginX,
+      minY: Math.min(y0, y1) - marginY,
+      maxY: Math.max(y0, y1) + marginY,
+    };
+  }
+
+  /** Hovers row `index` from the keyboard: the reticle shows it and the hover card opens as for the pointer. */
   focusPoint(index: number): void {
-    this.plot.hover(index, { showReticleOnce: true });
+    const drawnIndex = this.drawnIndexOf[index] ?? -1;
+    if (drawnIndex >= 0) this.plot.hover(drawnIndex, { showReticleOnce: true });
   }
 
   /** Selects the points inside a rectangle given in canvas pixels (the box tool). */
@@ -190,6 +286,7 @@ export class ScatterRenderer {
 
   destroy(): void {
     this.isDestroyed = true;
+    clearTimeout(this.refineTimer);
     this.plot.destroy();
   }
 }

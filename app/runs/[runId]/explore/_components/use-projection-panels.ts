@@ -10,7 +10,6 @@ type Inputs = RouterInputs["analysis"];
 type Outputs = RouterOutputs["analysis"];
 type ProjectionRequest = Inputs["requestProjections"];
 type PatchProjectionRequest = Inputs["requestPatchProjection"];
-type ProjectionPanelDto = Outputs["projections"]["panels"][number];
 type PatchPanelDto = Outputs["patchProjection"];
 
 /** A shared view's projections: exactly these stored layouts, never recomputed. */
@@ -71,18 +70,30 @@ function fromQuery<T>(query: { data: T | undefined; error: { message: string } |
   return query.data === undefined ? { status: "loading" } : { status: "ready", value: query.data };
 }
 
-/** The panels of a view: computed for a live view, read by id for a shared (pinned) one. */
+/**
+ * Which stored layouts a view's panels are: computed (or found cached) for a live view, the pinned ids for a
+ * shared one. The coordinates themselves come as binary per panel (use-panel-frames.ts).
+ */
 export function useProjectionPanels(
   request: ProjectionRequest | null,
   pinned: PinnedProjections | null,
-): Computed<ProjectionPanelDto[]> {
+): Computed<PinnedProjections> {
   const trpc = useTRPC();
-  const live = useRequestUntilReady(useMutation(trpc.analysis.requestProjections.mutationOptions()), request);
-  const stored = fromQuery<Outputs["projections"]>(
-    useQuery(trpc.analysis.projections.queryOptions(pinned ?? skipToken, { staleTime: Infinity })),
+  const live = useRequestUntilReady(
+    useMutation(trpc.analysis.requestProjections.mutationOptions()),
+    pinned === null && request !== null ? { ...request, withPoints: false } : null,
   );
-  const state = pinned === null ? live : stored;
-  return state.status === "ready" ? { status: "ready", value: state.value.panels } : state;
+  if (pinned !== null) return { status: "ready", value: pinned };
+  if (live.status !== "ready") return live;
+  const panels = live.value.panels;
+  return {
+    status: "ready",
+    value: {
+      projectionIds: panels.map((panel) => panel.projectionId),
+      referenceProjectionId:
+        panels.find((panel) => panel.isReference)?.projectionId ?? panels[0]?.projectionId ?? "",
+    },
+  };
 }
 
 /** The patch-token layout of a few images: computed for a live view, read by id for a shared one. */
