@@ -23,6 +23,8 @@ let trpc: (request: Request) => Response | Promise<Response>;
 let imageGet: Handler;
 let uploadPost: (request: Request) => Promise<Response>;
 let authHandler: (request: Request) => Response | Promise<Response>;
+let pointsGet: Handler;
+let panelGet: Handler;
 let procedures: [string, "query" | "mutation" | "subscription"][];
 let createCallerWith: (headers: Headers) => Promise<unknown>;
 const cookies: Record<"admin" | "member" | "viewer", string> = { admin: "", member: "", viewer: "" };
@@ -88,6 +90,14 @@ function image(sha256: string, cookie: string): Promise<Response> {
 
 const shareCookie = (token: string) => `fvl_share=${token}`;
 
+/** The explorer's binary point table of a run, or one panel of it (app/api/runs/[runId]/points). */
+function points(runId: string, cookie: string, projectionId?: string): Promise<Response> {
+  const url = `${ORIGIN}/api/runs/${runId}/points${projectionId === undefined ? "" : `/${projectionId}`}`;
+  const request = new Request(url, { headers: { cookie } });
+  if (projectionId === undefined) return pointsGet(request, { params: Promise.resolve({ runId }) });
+  return panelGet(request, { params: Promise.resolve({ runId, projectionId }) });
+}
+
 async function syntheticRun(name: string) {
   const run = await createSyntheticAnalysisRun({
     db,
@@ -151,6 +161,8 @@ beforeAll(async () => {
   imageGet = (await import("~/app/api/images/[sha256]/[variant]/route")).GET as unknown as Handler;
   uploadPost = (await import("~/app/api/datasets/upload/route")).POST;
   authHandler = (await import("~/app/api/auth/[...all]/route")).POST;
+  pointsGet = (await import("~/app/api/runs/[runId]/points/route")).GET as unknown as Handler;
+  panelGet = (await import("~/app/api/runs/[runId]/points/[projectionId]/route")).GET as unknown as Handler;
   const { getAppDeps } = await import("~/server/composition-root");
   const { createUser } = await import("~/server/auth/users");
   const auth = getAppDeps().auth.auth();
@@ -314,8 +326,15 @@ describe("every route handler under app/api", () => {
       "app/api/auth/[...all]/route.ts",
       "app/api/datasets/upload/route.ts",
       "app/api/images/[sha256]/[variant]/route.ts",
+      "app/api/runs/[runId]/points/[projectionId]/route.ts",
+      "app/api/runs/[runId]/points/route.ts",
       "app/api/trpc/[trpc]/route.ts",
     ]);
+    // the explorer's points: 401 without a session, 200 for a viewer.
+    expect((await points(runA.runId, "")).status).toBe(401);
+    expect((await points(runA.runId, cookies.viewer)).status).toBe(200);
+    expect((await points(runA.runId, "", runA.pinned)).status).toBe(401);
+    expect((await points(runA.runId, cookies.viewer, runA.pinned)).status).toBe(200);
     // images: 401 without a session, 200 for a viewer.
     expect((await image(runA.sha256s[0] as string, "")).status).toBe(401);
     expect((await image(runA.sha256s[0] as string, cookies.viewer)).status).toBe(200);
@@ -361,6 +380,8 @@ describe("a share link", () => {
       (await call("analysis.projections", "query", { projectionIds: [runA.pinned] }, visitor)).status,
     ).toBe(200);
     for (const sha256 of runA.sha256s) expect((await image(sha256, visitor)).status).toBe(200);
+    expect((await points(runA.runId, visitor)).status).toBe(200);
+    expect((await points(runA.runId, visitor, runA.pinned)).status).toBe(200);
   });
 
   it("reads nothing of run B, whatever ids are put into the requests", async () => {
@@ -384,6 +405,11 @@ describe("a share link", () => {
     const mixed = { runId: runA.runId, imageId: runB.imageIds[0], source: "depth:V" };
     expect([403, 404]).toContain((await call("search.similarImages", "query", mixed, visitor)).status);
     for (const sha256 of runB.sha256s) expect((await image(sha256, visitor)).status).toBe(403);
+    // The explorer's binary points: run B's table and panels, and run A's unpinned projection, are refused.
+    expect((await points(runB.runId, visitor)).status).toBe(403);
+    expect((await points(runB.runId, visitor, runB.pinned)).status).toBe(403);
+    expect((await points(runA.runId, visitor, runB.pinned)).status).toBe(403);
+    expect((await points(runA.runId, visitor, runA.unpinned)).status).toBe(403);
     // Features, answers and everything else that is not a share read: not for a link at all (401).
     const notShareReads: [string, unknown][] = [
       ["imageView.summary", { runId: runA.runId, imageId: runA.imageIds[0] }],
