@@ -92,7 +92,9 @@ export function StartRunForm(props: { datasetId?: string }) {
           aria-label="Model"
           className="mt-1 block w-full rounded border border-line bg-surface p-1"
         >
-          <option value="">Default model</option>
+          <option value="">
+            {models.data?.models.find((m) => m.isDefault)?.name ?? "Default model"} (default)
+          </option>
           {models.data?.models
             .filter((m) => !m.isDefault)
             .map((m) => (

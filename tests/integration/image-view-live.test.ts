@@ -53,12 +53,13 @@ async function startInference(modelDir: string) {
   return { server: child, url: address, client: inference };
 }
 
-async function createRun(datasetId: string, name: string): Promise<string> {
+// A run records its model folder; the image view asks the inference server for that model.
+async function createRun(datasetId: string, name: string, modelDir: string): Promise<string> {
   const run = await db.run.create({
     data: {
       name,
       datasetId,
-      modelDir: MINI_MODEL_DIR,
+      modelDir,
       modelHash: name,
       prompts: DEFAULT_PROMPTS,
       sources: defaultSources(DEFAULT_PROMPTS, false),
@@ -84,8 +85,8 @@ beforeAll(async () => {
   await db.datasetItem.create({
     data: { datasetId: dataset.id, imageId, fileName: "test-0001.png", position: 0 },
   });
-  runId = await createRun(dataset.id, "live");
-  stockRunId = await createRun(dataset.id, "stock");
+  runId = await createRun(dataset.id, "live", MINI_MODEL_DIR);
+  stockRunId = await createRun(dataset.id, "stock", STOCK_MODEL_DIR);
 });
 
 afterAll(async () => {
