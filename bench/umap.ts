@@ -2,7 +2,9 @@
 // epochs: (1) Lens (HNSW neighbours + typed-array umap-js pipeline, on every core) against plain umap-js on
 // 20,000 × 256; (2) Lens against umap-learn (pinned in tools/bench/.venv, installed on first use) on Gaussian
 // mixtures of 70,000 × 784 and 100,000 × 128 (optionally 1,000,000 × 128), both layouts scored by the same
-// trustworthiness code (lib/analysis projectionQuality). Writes bench/results/umap.json.
+// trustworthiness code (lib/analysis projectionQuality); (3) with --million, Lens alone on 1,000,000 × 128 in a
+// process of its own (so its peak RSS is its own), against the goal of 10 minutes within 8 GB. Writes
+// bench/results/umap.json.
 // Usage: npm run bench:umap [-- --repeats 3 --n 20000 --sizes 70000x784,100000x128 --million] (--n 0: no umap-js)
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,12 +25,14 @@ const { values: args } = parseArgs({
     million: { type: "boolean", default: false },
     repeats: { type: "string", default: "1" },
     "knn-dims": { type: "string", default: "64" },
+    // Internal: the child process of --million.
+    "million-run": { type: "boolean", default: false },
   },
 });
 const N = Number(args.n);
 const REPEATS = Number(args.repeats);
 const UMAP_JS_DIM = 256;
-const SIZES = [...args.sizes.split(","), ...(args.million ? ["1000000x128"] : [])].map((size) => {
+const SIZES = args.sizes.split(",").map((size) => {
   const [n, dim] = size.split("x").map(Number);
   if (!n || !dim) throw new Error(`--sizes takes NxDIM[,NxDIM...], got ${size}`);
   return { n, dim };
@@ -45,6 +49,8 @@ const KNN_DIMS = Number(args["knn-dims"]) || null;
 // Trustworthiness needs every query's full original-space ranking (O(n·dim) per query): a fixed seeded sample
 // of 1,000 query points against all n points estimates it without bias; every layout uses the same sample.
 const QUALITY = { k: 15, sampleSize: 1000, seed: 7 };
+// A million points: each trustworthiness query scans all 10^6 × 128 values, so 300 queries (about a minute).
+const MILLION = { n: 1_000_000, dim: 128, qualitySampleSize: 300, goalSeconds: 600, goalRssMb: 8192 };
 const PYTHON = path.join(ROOT, "tools", "bench", ".venv", "bin", "python");
 
 function gaussianMixture(n: number, dim: number, seed: number): Tensor<Float32Array> {
@@ -72,8 +78,17 @@ function runLens(x: Tensor<Float32Array>) {
   const cpuStart = cpuSeconds();
   const knn = umapNeighbors(x, { ...PARAMS, knnDims: KNN_DIMS, threads: THREADS });
   const knnSeconds = seconds(start);
+  const knnCpuSeconds = cpuSeconds() - cpuStart;
+  // The rest: fuzzy graph (a fraction of a second per 100k points) and the layout epochs.
   const { embedding } = umapProject(x, { ...PARAMS, knnDims: KNN_DIMS, threads: THREADS, knn });
-  return { seconds: seconds(start), cpuSeconds: cpuSeconds() - cpuStart, knnSeconds, embedding };
+  return {
+    seconds: seconds(start),
+    cpuSeconds: cpuSeconds() - cpuStart,
+    knnSeconds,
+    knnCpuSeconds,
+    layoutSeconds: seconds(start) - knnSeconds,
+    embedding,
+  };
 }
 
 function runUmapJs(x: Tensor<Float32Array>) {
@@ -132,6 +147,40 @@ function trustworthiness(x: Tensor<Float32Array>, layout: Tensor<Float32Array | 
   return projectionQuality(x, layout, QUALITY).trustworthiness;
 }
 
+/**
+ * (3) In the child process: Lens on a million points; wall, CPU, phases, this process's peak RSS (data
+ * generation and scoring included), trustworthiness on a sample. umap-learn is not run at this size: on this
+ * 2-core machine it needs 137 s for 100k × 128, so well over 20 minutes here.
+ */
+function runMillion() {
+  const data = gaussianMixture(MILLION.n, MILLION.dim, 100);
+  const lens = runLens(data);
+  const quality = projectionQuality(data, lens.embedding, {
+    ...QUALITY,
+    sampleSize: MILLION.qualitySampleSize,
+  });
+  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  return {
+    n: MILLION.n,
+    dim: MILLION.dim,
+    lens_s: lens.seconds,
+    lens_cpu_s: lens.cpuSeconds,
+    lens_knn_s: lens.knnSeconds,
+    lens_knn_cpu_s: lens.knnCpuSeconds,
+    lens_layout_s: lens.layoutSeconds,
+    lens_trustworthiness: quality.trustworthiness,
+    quality_queries: quality.queries,
+    max_rss_mb: maxRssMb,
+    within_goal: lens.seconds <= MILLION.goalSeconds && maxRssMb <= MILLION.goalRssMb,
+    umap_learn: "not run: at 10x the points of 100,000 x 128 (137 s on 2 cores) it would outlast the benchmark's slot",
+  };
+}
+
+if (args["million-run"]) {
+  console.log(JSON.stringify(runMillion()));
+  process.exit(0);
+}
+
 // (1) Lens against plain umap-js.
 const x = gaussianMixture(N, UMAP_JS_DIM, 1);
 const lensTimes: number[] = [];
@@ -169,6 +218,8 @@ const againstUmapLearn = SIZES.map(({ n, dim }, s) => {
     dim,
     lens_s: lens.seconds,
     lens_knn_s: lens.knnSeconds,
+    lens_knn_cpu_s: lens.knnCpuSeconds,
+    lens_layout_s: lens.layoutSeconds,
     // Wall time includes waiting for the CPU when other processes share the cores; CPU time does not.
     lens_cpu_s: lens.cpuSeconds,
     umap_learn_s: reference.fit_s,
@@ -181,6 +232,20 @@ const againstUmapLearn = SIZES.map(({ n, dim }, s) => {
     umap_learn: reference.umap_learn,
   };
 });
+
+const million = args.million
+  ? (JSON.parse(
+      execFileSync(
+        path.join(ROOT, "node_modules", ".bin", "tsx"),
+        [import.meta.filename, "--million-run", "--knn-dims", args["knn-dims"]],
+        { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 20 },
+      )
+        .trim()
+        .split("\n")
+        .at(-1) ?? "{}",
+    ) as ReturnType<typeof runMillion>)
+  : null;
+if (million) console.log(`${million.n} × ${million.dim}: lens ${million.lens_s.toFixed(1)} s`);
 
 const result = {
   params: { ...PARAMS, knnDims: KNN_DIMS, threads: THREADS },
@@ -202,6 +267,7 @@ const result = {
           umapjs_s_runs: umapJsTimes,
         },
   umap_learn: againstUmapLearn,
+  million,
   // Peak resident memory of this process (Lens' runs, the umap-js baseline and the scoring; umap-learn runs in
   // its own process).
   max_rss_mb: process.resourceUsage().maxRSS / 1024,
