@@ -5,7 +5,8 @@
 // trustworthiness code (lib/analysis projectionQuality); (3) with --million, Lens alone on 1,000,000 × 128 in a
 // process of its own (so its peak RSS is its own), against the goal of 10 minutes within 8 GB. Writes
 // bench/results/umap.json.
-// Usage: npm run bench:umap [-- --repeats 3 --n 20000 --sizes 70000x784,100000x128 --million] (--n 0: no umap-js)
+// Usage: npm run bench:umap [-- --repeats 3 --n 20000 --sizes 70000x784,100000x128 --million] (--n 0: no umap-js,
+// --sizes "": no umap-learn sizes)
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -32,11 +33,14 @@ const { values: args } = parseArgs({
 const N = Number(args.n);
 const REPEATS = Number(args.repeats);
 const UMAP_JS_DIM = 256;
-const SIZES = args.sizes.split(",").map((size) => {
-  const [n, dim] = size.split("x").map(Number);
-  if (!n || !dim) throw new Error(`--sizes takes NxDIM[,NxDIM...], got ${size}`);
-  return { n, dim };
-});
+const SIZES = args.sizes
+  .split(",")
+  .filter(Boolean)
+  .map((size) => {
+    const [n, dim] = size.split("x").map(Number);
+    if (!n || !dim) throw new Error(`--sizes takes NxDIM[,NxDIM...], got ${size}`);
+    return { n, dim };
+  });
 // A Gaussian mixture whose clusters touch (centre spread 1.5 σ per axis), so neighbourhoods are not trivial.
 const CLUSTERS = 32;
 const CENTRE_SPREAD = 1.5;
@@ -172,7 +176,8 @@ function runMillion() {
     quality_queries: quality.queries,
     max_rss_mb: maxRssMb,
     within_goal: lens.seconds <= MILLION.goalSeconds && maxRssMb <= MILLION.goalRssMb,
-    umap_learn: "not run: at 10x the points of 100,000 x 128 (137 s on 2 cores) it would outlast the benchmark's slot",
+    umap_learn:
+      "not run: at 10x the points of 100,000 x 128 (137 s on 2 cores) it would outlast the benchmark's slot",
   };
 }
 
