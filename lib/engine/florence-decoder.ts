@@ -5,7 +5,8 @@ import type { Stepper } from "./generation";
 import { gatherRows, KvCache } from "./kv-cache";
 import type { LoadedModel } from "./load-model";
 import type { FeedValue, OrtGraph } from "./ort-graph";
-import { concatBatch, int64 } from "./token-ops";
+import { tokenEmbedder } from "./token-embeddings";
+import { concatBatch } from "./token-ops";
 
 const PAST_INPUT = /^past_key_values\.(\d+)\.(decoder|encoder)\.(key|value)$/;
 const isSelfAttention = (past: string) => past.includes(".decoder.");
@@ -108,10 +109,19 @@ export class FlorenceDecoderStepper implements Stepper {
 
   private async run(tokens: readonly number[][], useCacheBranch: boolean): Promise<Float32Array> {
     const feeds = await this.feeds(tokens, useCacheBranch);
-    const out = await this.model.decoder.run(feeds);
+    const isCaching = this.cache.isSupported && this.useCache;
+    // Only what the next step reads: the encoder keys/values come back from the first step alone (later steps
+    // pass them through), and attention outputs are left in the graph.
+    const wanted = this.model.decoder.outputs
+      .map((o) => o.name)
+      .filter(
+        (name) =>
+          name === "logits" ||
+          (isCaching && name.startsWith("present.") && (!useCacheBranch || name.includes(".decoder."))),
+      );
+    const out = await this.model.decoder.run(feeds, wanted);
     // Encoder keys/values do not change after the first step; keep the first step's.
-    if (this.cache.isSupported && this.useCache)
-      this.cache.update(out, (past) => !useCacheBranch || isSelfAttention(past));
+    if (isCaching) this.cache.update(out, (past) => !useCacheBranch || isSelfAttention(past));
     return lastPosition(required(out, "logits"));
   }
 
@@ -119,14 +129,16 @@ export class FlorenceDecoderStepper implements Stepper {
     tokens: readonly number[][],
     useCacheBranch: boolean,
   ): Promise<Record<string, FeedValue>> {
-    const length = tokens[0]?.length ?? 1;
-    const embeds = required(
-      await this.model.embedTokens.run({ input_ids: int64(tokens.flat(), [tokens.length, length]) }),
-      "inputs_embeds",
-    );
+    const embeds = await tokenEmbedder(this.model.embedTokens)(tokens.flat(), tokens.length);
+    const [, , dim = 0] = this.encoderStates.dims;
     const feeds: Record<string, FeedValue> = {
       inputs_embeds: embeds,
-      encoder_hidden_states: this.encoderStates,
+      // With the cache the encoder keys/values come from the past: zero encoder positions keep a graph that
+      // projects encoder_hidden_states on every step (the mini export keeps only positions past the cached ones)
+      // from recomputing and discarding them.
+      encoder_hidden_states: useCacheBranch
+        ? { data: new Float32Array(0), dims: [this.rows, 0, dim] }
+        : this.encoderStates,
       encoder_attention_mask: this.encoderMask,
     };
     if (this.model.decoder.hasInput("use_cache_branch"))

@@ -4,13 +4,11 @@ import { lastPosition, vocabularySize } from "./florence-decoder";
 import type { Stepper } from "./generation";
 import { gatherRows, KvCache } from "./kv-cache";
 import type { LanguageModelParts } from "./load-model";
+import type { EmbedTokens } from "./token-embeddings";
 import { concatTokens, ones64, repeatRows, sliceTokens } from "./token-ops";
 
 const PAST_INPUT = /^past_key_values\.(\d+)\.(key|value)$/;
 const ATTENTION_OUTPUT = /^attentions\.\d+$/;
-
-/** Embeds token ids [rows, T] → [rows, T, hidden] with the language model's own table. */
-export type EmbedTokens = (ids: readonly number[], rows: number) => Promise<Tensor<Float32Array>>;
 
 /**
  * The language model as a Stepper over a batch of prompts of one length (text embeddings with the visual tokens

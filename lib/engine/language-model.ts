@@ -1,12 +1,12 @@
 import type { Tensor } from "~/lib/tensor";
 import { type AttentionGrids, attentionToGrid, concatQueries } from "./attention-grids";
-import { required } from "./encode";
 import { UnsupportedRequestError } from "./errors";
 import { batchesOf, generateBatch } from "./generation";
-import { type EmbedTokens, LanguageModelStepper, lastHiddenStates } from "./language-model-stepper";
+import { LanguageModelStepper, lastHiddenStates } from "./language-model-stepper";
 import type { LanguageModelParts, LoadedModel } from "./load-model";
 import { hasLanguageModel, type LanguageModelManifest } from "./manifest";
-import { concatBatch, concatTokens, int64 } from "./token-ops";
+import { type EmbedTokens, tokenEmbedder } from "./token-embeddings";
+import { concatBatch, concatTokens } from "./token-ops";
 
 export interface LanguageAnswer {
   question: string;
@@ -84,18 +84,34 @@ export async function promptEmbeddings(
   visualTokens: Tensor<Float32Array>,
   question: string,
 ): Promise<{ before: number[]; after: number[]; embeds: Tensor<Float32Array> }> {
+  const text = await questionText(model, question);
+  return { before: text.before, after: text.after, embeds: withVisualTokens(text, visualTokens) };
+}
+
+interface QuestionText {
+  before: number[];
+  after: number[];
+  /** [1, before, H] and [1, after, H]. */
+  embedded: [Tensor<Float32Array>, Tensor<Float32Array>];
+}
+
+/** The chat prompt's ids and embeddings on each side of the image: they depend on the question alone. */
+async function questionText(model: LoadedModel, question: string): Promise<QuestionText> {
   const { before, after } = chatPromptIds(model, question);
   const embed = embedder(languageModelOf(model).lm);
+  return { before, after, embedded: [await embed(before, 1), await embed(after, 1)] };
+}
+
+function withVisualTokens(text: QuestionText, visualTokens: Tensor<Float32Array>): Tensor<Float32Array> {
   const visual =
     visualTokens.dims.length === 2
       ? { data: visualTokens.data, dims: [1, ...visualTokens.dims] }
       : visualTokens;
-  return { before, after, embeds: concatTokens([await embed(before, 1), visual, await embed(after, 1)]) };
+  return concatTokens([text.embedded[0], visual, text.embedded[1]]);
 }
 
 function embedder(lm: LanguageModelParts): EmbedTokens {
-  return async (ids, rows) =>
-    required(await lm.embedTokens.run({ input_ids: int64(ids, [rows, ids.length / rows]) }), "inputs_embeds");
+  return tokenEmbedder(lm.embedTokens);
 }
 
 function stopIds(language: LanguageModel): { eosId: number; stopIds: number[] } {
@@ -137,9 +153,14 @@ export async function answerQuestions(
   const language = languageModelOf(model);
   const { lm, manifest } = language;
   const embed = embedder(lm);
-  const prompts = await Promise.all(
-    items.map((item) => promptEmbeddings(model, item.visualTokens, item.question)),
-  );
+  // The text around the image depends only on the question: embedded once per question, not once per image.
+  const texts = new Map<string, QuestionText>();
+  const prompts: { before: number[]; embeds: Tensor<Float32Array> }[] = [];
+  for (const { visualTokens, question } of items) {
+    const text = texts.get(question) ?? (await questionText(model, question));
+    texts.set(question, text);
+    prompts.push({ before: text.before, embeds: withVisualTokens(text, visualTokens) });
+  }
   const stops = stopIds(language);
   const numBeams = Math.max(1, options.numBeams ?? 1);
   const config = {
