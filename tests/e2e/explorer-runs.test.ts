@@ -5,13 +5,13 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../helpers/browser";
 import { dashboardEnv, encodeWithCli, startDashboard } from "../helpers/dashboard-stack";
+import { copyDemoScenes } from "../helpers/demo-scenes";
 import { lassoLeftHalfOf } from "../helpers/explorer-lasso";
 import { ROOT, type RunningProcess, waitUntil } from "../helpers/processes";
 
 // Issue 20: panels of two runs of one dataset side by side — demo scenes encoded by Florence-VL-mini and by the
 // contrastive miniature (a CLIP-layout vision encoder, source encoder:clip) — aligned by image, lasso-linked.
 const ARTIFACTS = path.join(ROOT, "tests", "e2e", "artifacts");
-const DEMO = path.join(ROOT, "demo", "florence-vl-mini-scenes");
 const CONTRASTIVE = path.join(ROOT, "models", "contrastive-mini");
 const SCENES = 24;
 // PCA layouts of a few dozen points, computed by the worker on a loaded 2-core machine.
@@ -27,17 +27,7 @@ let clipRunId: string;
 beforeAll(async () => {
   work = await fs.mkdtemp(path.join(os.tmpdir(), "lens-explorer-runs-"));
   const env = { ...(await dashboardEnv(work)), MODELS_DIR: path.join(ROOT, "models") };
-  const folder = path.join(work, "scenes");
-  await fs.mkdir(folder);
-  const manifest = (await fs.readFile(path.join(DEMO, "manifest.jsonl"), "utf8"))
-    .trim()
-    .split("\n")
-    .slice(0, SCENES);
-  for (const line of manifest) {
-    const file = (JSON.parse(line) as { file: string }).file;
-    await fs.copyFile(path.join(DEMO, file), path.join(folder, file));
-  }
-  await fs.writeFile(path.join(folder, "manifest.jsonl"), `${manifest.join("\n")}\n`);
+  const folder = await copyDemoScenes(work, SCENES);
   florenceRunId = await encodeWithCli(env, work, folder, "florence scenes");
   // The same folder again is the same dataset: the second run is on the same images.
   clipRunId = await encodeWithCli(env, work, folder, "contrastive scenes", ["--model", CONTRASTIVE]);
