@@ -2,11 +2,18 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AppError } from "~/server/app-error";
+import { LocalFeatureStore } from "~/server/features/feature-store";
+import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import type { InferenceClient } from "~/server/services/inference-client";
+import { createRun } from "~/server/services/runs/create-run";
+import { storeFile } from "~/server/store/content-store";
 import { readFixtures } from "../helpers/engine-fixtures";
 import { serveModel } from "../helpers/inference-server";
 import { MINI_MODEL_DIR, PARITY_FIXTURES_DIR, STOCK_MODEL_DIR } from "../helpers/mini-model-paths";
+import { processRequestedJob } from "../helpers/process-requested-job";
 import { ROOT, type RunningProcess } from "../helpers/processes";
+import { createTestDatabase } from "../helpers/synthetic-analysis-run";
 
 // Three real model folders: the bundled Florence-VL-mini (with its language model), its stock Florence-2 export,
 // and the bundled contrastive miniature (a CLIP-layout comparison encoder).
@@ -192,4 +199,41 @@ describe("one inference server, several models under a memory budget", () => {
     expect(models[0]?.attentionOutputs.length).toBeGreaterThan(0);
     for (const model of models) expect(model.sizeBytes).toBeGreaterThanOrEqual(await onnxBytes(model.dir));
   }, 120_000);
+
+  it("a run picks its model: the worker's requests name it, unknown models are refused", async () => {
+    const { db, dataDir, cleanup } = await createTestDatabase("lens-models-pool-db-");
+    try {
+      const image = await storeFile({ db, dataDir, bytes: png, fileName: "scene.png" });
+      const dataset = await db.dataset.create({ data: { name: "one scene", source: "upload" } });
+      await db.datasetItem.create({
+        data: { datasetId: dataset.id, imageId: image.id, fileName: "scene.png", position: 0 },
+      });
+      const queue = new EmbeddedJobQueue(db);
+      const base = { db, queue, inference: pooled.client, datasetId: dataset.id };
+      await expect(createRun({ ...base, model: "../models/contrastive-mini" })).rejects.toSatisfy(
+        (error) => error instanceof AppError && error.code === "BAD_INPUT",
+      );
+      await expect(
+        createRun({ ...base, model: "contrastive-mini", questions: ["What is it?"] }),
+      ).rejects.toSatisfy((error) => error instanceof AppError && /no language model/.test(error.message));
+      // The default model is the one loaded now; the run is of the comparison encoder all the same.
+      await pooled.client.encode.mutate(encodeRequest());
+      const created = await createRun({ ...base, model: "contrastive-mini", name: "clip run" });
+      const run = await db.run.findUniqueOrThrow({ where: { id: created.id } });
+      expect([run.modelDir, run.sources, run.questions]).toEqual([CONTRASTIVE_DIR, ["encoder:clip"], []]);
+      const features = new LocalFeatureStore(dataDir, path.join(dataDir, "features"));
+      await processRequestedJob(
+        { db, dataDir, inference: pooled.client, features, queue, workerId: "w", staleAfterMs: 60_000 },
+        "encode-run",
+        created.jobId,
+      );
+      const done = await db.runImage.findFirstOrThrow({ where: { runId: created.id } });
+      expect(done.status).toBe("done");
+      const pooledRow = await db.pooledFeature.findFirstOrThrow({ where: { runId: created.id } });
+      expect(pooledRow.source).toBe("encoder:clip");
+      expect((await pooled.client.health.query()).loaded.map((m) => m.name)).toContain("contrastive-mini");
+    } finally {
+      await cleanup();
+    }
+  }, 180_000);
 });
