@@ -141,6 +141,7 @@ async function main() {
     }
     const first = perSeed[0]?.result;
     if (first === undefined) throw new Error("no seeds");
+    const { seed: _firstSeed, ...settings } = first.settings;
     const labels = first.rows.filter(isReported).map((row) => row.label);
     const rows = labels.map((label) => {
       const of = perSeed.map(({ result }) => {
@@ -165,8 +166,14 @@ async function main() {
       comparison: args["compare-prompt"]
         ? { kind: "second Florence-VL-mini run", prompt: args["compare-prompt"] }
         : { kind: "comparison encoder", model: path.relative(ROOT, args["compare-model"]) },
-      runs: first.runs,
-      settings: { ...first.settings, seeds: SEEDS },
+      // The model fingerprints say which weights were compared (the contrastive miniature is retrained at times).
+      runs: await Promise.all(
+        first.runs.map(async (r) => ({
+          ...r,
+          modelHash: (await db.run.findUniqueOrThrow({ where: { id: r.runId } })).modelHash,
+        })),
+      ),
+      settings: { ...settings, seeds: SEEDS },
       encodeS,
       alignS: perSeed.map(({ seed, alignS }) => ({ seed, alignS })),
       spread: "sample standard deviation over the seeds",
