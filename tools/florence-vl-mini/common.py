@@ -82,14 +82,18 @@ def pad(seqs, value=PAD_ID):
 
 
 @torch.no_grad()
-def generate_task(model, V, prompt: list[int], max_new: int):
+def generate_task(model, V, prompt: list[int], max_new: int, encoded=None):
     """Greedy decoding with KV cache (decoder start 2, forced BOS 0, stop at 2). Returns id lists and the
-    cross-attention of every generated token (list per layer of [B, heads, T, S])."""
+    cross-attention of every generated token (list per layer of [B, heads, T, S]). `encoded`: the prompt's
+    encoder pass (h, mask) when the caller already ran it (for its breadth features)."""
     B = V.shape[0]
     dev = V.device
-    p = torch.tensor([prompt] * B, dtype=torch.long, device=dev)
-    x, mask = model.encoder_inputs(V, p)
-    h, _ = model.encode(x, mask)
+    if encoded is None:
+        p = torch.tensor([prompt] * B, dtype=torch.long, device=dev)
+        x, mask = model.encoder_inputs(V, p)
+        h, _ = model.encode(x, mask)
+    else:
+        h, mask = encoded
     cur = torch.full((B, 1), DECODER_START_ID, dtype=torch.long, device=dev)
     past = None
     out = [[] for _ in range(B)]
