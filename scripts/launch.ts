@@ -4,7 +4,8 @@
  * and the demo run, which run elsewhere (`npm run inference`, `npm run worker`).
  * Creates the data folder, applies migrations, builds the dashboard if there is no build yet, then runs the
  * inference server, the job worker and the Next.js server side by side (if one exits, the others are stopped),
- * and on first start imports the demo dataset and encodes it with the bundled model.
+ * and on first start imports the demo dataset and encodes it with the bundled model and with the contrastive miniature
+ * (models/contrastive-mini), so that the alignment view and the explorer can compare the two encoders.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
