@@ -6,6 +6,7 @@ import { AppError } from "~/server/app-error";
 import { LocalFeatureStore } from "~/server/features/feature-store";
 import { EmbeddedJobQueue } from "~/server/jobs/embedded-job-queue";
 import type { InferenceClient } from "~/server/services/inference-client";
+import { listModels } from "~/server/services/models/list-models";
 import { createRun } from "~/server/services/runs/create-run";
 import { storeFile } from "~/server/store/content-store";
 import { readFixtures } from "../helpers/engine-fixtures";
@@ -198,6 +199,13 @@ describe("one inference server, several models under a memory budget", () => {
     expect(models[2]?.sources).toEqual(["encoder:clip"]);
     expect(models[0]?.attentionOutputs.length).toBeGreaterThan(0);
     for (const model of models) expect(model.sizeBytes).toBeGreaterThanOrEqual(await onnxBytes(model.dir));
+    // The models page's listing: which are loaded now, with their weights, and the budget.
+    const listing = await listModels({ client: pooled.client });
+    const health = await pooled.client.health.query();
+    expect(listing.memoryBudgetBytes).toBe(budgetMb * MIB);
+    expect(listing.models.filter((m) => m.isLoaded).map((m) => [m.dir, m.loadedWeightBytes])).toEqual(
+      health.loaded.map((m) => [m.dir, m.memory.weightBytes]),
+    );
   }, 120_000);
 
   it("a run picks its model: the worker's requests name it, unknown models are refused", async () => {
