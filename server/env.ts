@@ -46,9 +46,10 @@ const schema = z.object({
   LLM_VARIANT: z.enum(["fp32", "fp16", "int8", "int4"]).optional(),
   /**
    * A folder of model folders: each subfolder that looks like a model folder (docs/architecture.md) is a model a run
-   * may pick and the inference server may serve, besides MODEL_DIR (the default).
+   * may pick and the inference server may serve, besides MODEL_DIR (the default). Defaults to MODEL_DIR's parent
+   * folder (`models` for the bundled model).
    */
-  MODELS_DIR: z.string().min(1).default("models"),
+  MODELS_DIR: z.string().min(1).optional(),
   /** More model folders a run may pick, separated by commas or the OS path delimiter (`:` on Linux/macOS). */
   MODEL_DIRS: z.string().optional(),
   /**
@@ -138,7 +139,10 @@ function splitRoots(value: string): string[] {
 }
 
 export type Env = Readonly<
-  Omit<z.infer<typeof schema>, "DATABASE_URL" | "INFERENCE_URL" | "IMPORT_ROOTS" | "MODEL_DIRS"> & {
+  Omit<
+    z.infer<typeof schema>,
+    "DATABASE_URL" | "INFERENCE_URL" | "IMPORT_ROOTS" | "MODELS_DIR" | "MODEL_DIRS"
+  > & {
     DATABASE_URL: string;
     INFERENCE_URL: string;
     /** DATA_DIR made absolute against the working directory. */
@@ -147,7 +151,7 @@ export type Env = Readonly<
     featuresDir: string;
     /** MODEL_DIR made absolute against the working directory. */
     modelDir: string;
-    /** MODELS_DIR made absolute. */
+    /** MODELS_DIR made absolute (default: MODEL_DIR's parent folder). */
     modelsDir: string;
     /** MODEL_DIRS as a list of absolute folders (empty when unset). */
     modelDirs: readonly string[];
@@ -179,7 +183,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
   }
   const values = parsed.data;
   const dataDir = path.resolve(values.DATA_DIR);
-  const { IMPORT_ROOTS, MODEL_DIRS, ...rest } = values;
+  const { IMPORT_ROOTS, MODELS_DIR, MODEL_DIRS, ...rest } = values;
   const { OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET } = values;
   const oidcSettings = [OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET].filter(
     (value) => value !== undefined,
@@ -209,7 +213,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
           }
         : null,
     modelDir: path.resolve(values.MODEL_DIR),
-    modelsDir: path.resolve(values.MODELS_DIR),
+    modelsDir: path.resolve(MODELS_DIR ?? path.dirname(path.resolve(values.MODEL_DIR))),
     modelDirs: Object.freeze(
       (MODEL_DIRS ?? "")
         .split(new RegExp(`[,${path.delimiter}]`))

@@ -29,6 +29,8 @@ describe("parseEnv", () => {
 
   it("reads the known model folders and the inference memory budget", () => {
     const defaults = parseEnv({});
+    // The bundled model's parent folder, `models`, unless MODELS_DIR names another.
+    expect(parseEnv({ MODEL_DIR: "/srv/lens/models/florence-vl-3b" }).modelsDir).toBe("/srv/lens/models");
     expect([defaults.modelsDir, defaults.modelDirs, defaults.inferenceMemoryBytes]).toEqual([
       path.resolve("models"),
       [],
