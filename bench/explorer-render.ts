@@ -17,6 +17,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
+import { ensureDataDir } from "~/server/store/data-dir";
 import { createDb } from "~/server/store/db";
 import { launchChromium } from "../tests/helpers/browser";
 import { dashboardEnv, startDashboard } from "../tests/helpers/dashboard-stack";
@@ -24,6 +25,7 @@ import { lassoLeftHalfOf } from "../tests/helpers/explorer-lasso";
 import { ROOT } from "../tests/helpers/processes";
 import { createSyntheticAnalysisRun } from "../tests/helpers/synthetic-analysis-run";
 import { routeSyntheticRun } from "../tests/helpers/synthetic-explorer-route";
+import { createMigratedDatabase } from "../tests/helpers/test-database";
 import { median } from "./median";
 
 const RESULTS = path.join(ROOT, "bench", "results", "explorer-render.json");
@@ -195,9 +197,13 @@ async function measureSize(browser: Browser, url: string, points: number) {
 async function main(): Promise<void> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), "bench-explorer-"));
   const env = await dashboardEnv(work);
-  const stack = await startDashboard(env);
+  // A migrated database first, so the dashboard's processes and the fixture below find the same one.
+  const dataDir = env.DATA_DIR ?? path.join(work, "data");
+  await ensureDataDir(dataDir);
+  const database = await createMigratedDatabase(dataDir);
+  const stack = await startDashboard({ ...env, DATABASE_URL: database.url });
   // The explorer page needs a real run (an unknown one is a 404); its analysis data is the synthetic points.
-  const db = createDb(`file:${path.join(env.DATA_DIR ?? "", "lens.db")}`);
+  const db = createDb(database.url);
   const { runId } = await createSyntheticAnalysisRun({
     db,
     name: "bench explorer",

@@ -53,7 +53,7 @@ const DENSE_POINTS = 10_000;
 const BACKGROUND = "#161a21";
 const SELECTED_COLOUR = "#ffffff";
 // The most points a panel draws at once, and how long the camera rests before the drawn points are refined.
-export const DRAW_BUDGET = 250_000;
+export const DRAW_BUDGET = 60_000;
 const REFINE_AFTER_MS = 200;
 // The drawn view reaches this far past the visible one (fraction of its size), so a short pan shows points.
 const VIEW_MARGIN = 0.25;
@@ -162,7 +162,15 @@ export class ScatterRenderer {
   }
 
   private showSelection(options: { preventEvent: boolean }): void {
-    this.plot.select(this.drawnSelection(), options);
+    const next = this.drawnSelection();
+    // A lasso's points are already selected by regl-scatterplot itself: selecting them again costs a redraw.
+    const current = this.plot.get("selectedPoints") as number[];
+    if (current.length === next.length) {
+      const isSelected = new Uint8Array(this.drawn.length);
+      for (const index of current) isSelected[index] = 1;
+      if (next.every((index) => isSelected[index] === 1)) return;
+    }
+    this.plot.select(next, options);
   }
 
   async update(next: ScatterProps): Promise<void> {
