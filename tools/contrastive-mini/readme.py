@@ -17,10 +17,18 @@ def _retrieval_table(retrieval: dict) -> str:
     return "\n".join(rows)
 
 
+def _schedule(s: dict) -> str:
+    if s["cooldown"] == 0:
+        return f"warm-up {s['warmup']} steps, cosine to 5%"
+    return (f"warm-up {s['warmup']} steps and a cosine over {s['steps']} steps, stopped after {s['stop']}, then a "
+            f"linear cool-down to 5% of the peak over {s['cooldown']} steps")
+
+
 def readme_text(t: dict) -> str:
     s, p = t["settings"], t["parameters"]
+    steps = s["stop"] + s["cooldown"]
     quick = "" if t["preset"] == "full" else (
-        f"\n**This is the `{t['preset']}` preset ({s['steps']} steps), not the full run**: the numbers below are its own.\n")
+        f"\n**This is the `{t['preset']}` preset ({steps} steps), not the full run**: the numbers below are its own.\n")
     return f"""# Contrastive miniature (CLIP-style, Florence-VL-mini's vision tower)
 
 The comparison encoder of the demo: Florence-VL-mini's image tower trained **contrastively** instead of generatively,
@@ -47,13 +55,15 @@ Florence-VL-mini's preprocessing (resize to 192×192 bicubic, no crop, 1/255, Im
 
 ## How it was trained
 One command, CPU, fixed seed ({s['seed']}), 2 cores: `{t['command']}` (`--smoke --out DIR` for tests).
-{s['steps']} steps × batch {s['batch']} fresh training scenes ({s['steps'] * s['batch']} images, train split from index
+{steps} steps × batch {s['batch']} fresh training scenes ({steps * s['batch']} images, train split from index
 {s['first_scene']:,}, so none of Florence-VL-mini's training scenes; each seen once), each with its ground-truth
-caption. AdamW lr {s['lr']} (warm-up {s['warmup']} steps, cosine to 5%), betas (0.9, 0.98), weight decay
+caption. AdamW lr {s['lr']} ({_schedule(s)}), betas (0.9, 0.98), weight decay
 {s['weight_decay']} on weight matrices, gradient clipping 1.0; {s['world']} data-parallel single-threaded rank(s)
 (gloo) with half of each batch, every rank gathering all embeddings so that the loss is the full batch's.
-- Training {_minutes(t['train_seconds'])}, evaluation {t['eval_seconds']} s; the whole command {_minutes(t['wall_seconds'])} wall,
-  {_minutes(t['cpu_seconds'])} CPU (this process and its ranks), on the 2-core machine shared with other jobs.
+- Training {_minutes(t['train_seconds'])} wall, {_minutes(t['train_cpu_seconds'])} CPU (both ranks); evaluation and export
+  {t['eval_seconds']} s; in all {_minutes(t['wall_seconds'])} wall, {_minutes(t['cpu_seconds'])} CPU, on the 2-core machine
+  shared with other jobs: its 1-minute load average during training was {t['load_average_during_training']['mean']}
+  on average (max {t['load_average_during_training']['max']}; 2.0 would be the two ranks alone).
 - Parameters: vision {p['vision']:,}, text {p['text']:,}, projections and temperature {p['projections']:,}, total
   {p['total']:,} (Florence-VL-mini's vision side: 907,648). Size on disk: {t['bytes'] / 1e6:.2f} MB (this folder, without README/training.json).
 

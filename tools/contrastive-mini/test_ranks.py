@@ -14,7 +14,7 @@ import train as T
 
 class RanksTest(unittest.TestCase):
     def test_two_ranks_match_one_process(self) -> None:
-        P = {**T.PRESETS["smoke"], "steps": 2}
+        P = {**T.PRESETS["smoke"], "steps": 2, "stop": 2}
         with tempfile.TemporaryDirectory() as tmp:
             one, two = Path(tmp, "one"), Path(tmp, "two")
             one.mkdir()

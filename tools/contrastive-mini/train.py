@@ -46,13 +46,18 @@ T0 = time.time()
 # Training scenes start here: none of Florence-VL-mini's training scenes (train indices below 200,000) is reused.
 FIRST_SCENE = 1_000_000
 
-# Fixed step counts (not wall-clock budgets) so that the command is reproducible. "full" is sized from measured
-# rates on the project's 2-core machine: about 1.9 s per step of 64 images over two single-threaded ranks when the
-# machine is otherwise idle, about 2.4 s under the other helpers' load: 700 steps, 25-30 minutes.
+# Fixed step counts (not wall-clock budgets) so that the command is reproducible. The learning rate follows a
+# warm-up and a cosine over `steps`; training stops after `stop` steps of it and then cools down linearly to 5% of
+# the peak over `cooldown` more steps (stop + cooldown steps in all). "full" was sized for about 1.9 s per step of
+# 64 images over two single-threaded ranks on the idle 2-core machine (700 cosine steps in 25-30 minutes); under
+# the session's load (load average 10-23, 5-14 s per step) it stops the cosine at 300 and cools down over 100.
 PRESETS = {
-    "full": dict(seed=0, steps=700, batch=64, lr=1e-3, warmup=50, weight_decay=0.05, n_test=500, n_comp=500),
-    "quick": dict(seed=0, steps=100, batch=64, lr=1e-3, warmup=20, weight_decay=0.05, n_test=500, n_comp=500),
-    "smoke": dict(seed=0, steps=3, batch=8, lr=1e-3, warmup=1, weight_decay=0.05, n_test=12, n_comp=6),
+    "full": dict(seed=0, steps=700, stop=300, cooldown=100, batch=64, lr=1e-3, warmup=50, weight_decay=0.05,
+                 n_test=500, n_comp=500),
+    "quick": dict(seed=0, steps=100, stop=100, cooldown=0, batch=64, lr=1e-3, warmup=20, weight_decay=0.05,
+                  n_test=500, n_comp=500),
+    "smoke": dict(seed=0, steps=3, stop=3, cooldown=0, batch=8, lr=1e-3, warmup=1, weight_decay=0.05, n_test=12,
+                  n_comp=6),
 }
 CHECKPOINT_EVERY = 100
 
@@ -87,6 +92,27 @@ def rank_loss(image_embeds, text_embeds, logit_scale, world: int):
     return loss, loss * world
 
 
+def learning_rate(P: dict, step: int) -> float:
+    """Warm-up and cosine over P["steps"] up to P["stop"], then a linear cool-down to 5% of the peak."""
+    if step < P["stop"]:
+        return lr_at(step, P["steps"], P["lr"], P["warmup"])
+    start = lr_at(P["stop"], P["steps"], P["lr"], P["warmup"])
+    t = (step - P["stop"] + 1) / P["cooldown"]
+    return start + (0.05 * P["lr"] - start) * t
+
+
+def total_steps(P: dict) -> int:
+    return P["stop"] + P["cooldown"]
+
+
+def ranks_cpu_seconds(since: float, world: int) -> float:
+    """CPU seconds the ranks used since `since` (each rank's own process time), summed over the ranks."""
+    t = torch.tensor([time.process_time() - since], dtype=torch.float64)
+    if world > 1:
+        dist.all_reduce(t)
+    return float(t)
+
+
 def optimizer(model: ClipMini, P: dict) -> torch.optim.Optimizer:
     """AdamW; no weight decay on biases, norms, embeddings of positions and the temperature."""
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "pos" not in n and "embed" not in n]
@@ -108,19 +134,21 @@ def train_rank(rank: int, world: int, work: Path, P: dict, settings: dict) -> No
     torch.manual_seed(P["seed"])
     model = ClipMini(make_config(tok))
     opt = optimizer(model, P)
-    start, seconds, ckpt = 0, 0.0, work / "ckpt.pt"
+    start, seconds, cpu, loads, ckpt = 0, 0.0, 0.0, [], work / "ckpt.pt"
     if ckpt.exists():
         state = torch.load(ckpt)
         if state["settings"] == settings:
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["opt"])
-            start, seconds = state["step"], state["seconds"]
+            start, seconds, cpu = state["step"], state["seconds"], state["cpu_seconds"]
+            loads = state.get("load_averages", [])
             if rank == 0:
                 log(f"resuming at step {start}")
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    B, steps = P["batch"], P["steps"]
+    B, steps = P["batch"], total_steps(P)
     share = B // world
     t_start = t_last = time.time()
+    cpu_start = time.process_time()
     hist = []
     model.train()
     for step in range(start, steps):
@@ -131,7 +159,7 @@ def train_rank(rank: int, world: int, work: Path, P: dict, settings: dict) -> No
         px = pixel_values([s.image for s in scenes])
         ids = caption_ids(tok, [s.caption for s in scenes], model.cfg.text.max_positions)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps, P["lr"], P["warmup"])
+            g["lr"] = learning_rate(P, step)
         loss, scaled = rank_loss(*net(px, ids), model.logit_scale, world)
         opt.zero_grad(set_to_none=True)
         scaled.backward()
@@ -145,11 +173,17 @@ def train_rank(rank: int, world: int, work: Path, P: dict, settings: dict) -> No
                 f"{1 / float(model.logit_scale.exp()):.4f} lr {opt.param_groups[0]['lr']:.2e} "
                 f"{(time.time() - t_last) / len(hist):.2f} s/step")
             t_last, hist = time.time(), []
-        if rank == 0 and (step + 1) % CHECKPOINT_EVERY == 0 and step + 1 < steps:
-            torch.save({"settings": settings, "model": model.state_dict(), "opt": opt.state_dict(), "step": step + 1,
-                        "seconds": seconds + time.time() - t_start}, ckpt)
+            loads.append(os.getloadavg()[0])  # the machine's 1-minute load average, every 20 steps
+        if (step + 1) % CHECKPOINT_EVERY == 0 and step + 1 < steps:
+            used = cpu + ranks_cpu_seconds(cpu_start, world)  # every rank takes part in the sum
+            if rank == 0:
+                torch.save({"settings": settings, "model": model.state_dict(), "opt": opt.state_dict(),
+                            "step": step + 1, "seconds": seconds + time.time() - t_start, "cpu_seconds": used,
+                            "load_averages": loads}, ckpt)
+    used = cpu + ranks_cpu_seconds(cpu_start, world)
     if rank == 0:
-        torch.save({"settings": settings, "model": model.state_dict(), "seconds": seconds + time.time() - t_start},
+        torch.save({"settings": settings, "model": model.state_dict(), "seconds": seconds + time.time() - t_start,
+                    "cpu_seconds": used, "load_averages": loads, "resumed_from": {"step": start, "seconds": seconds, "cpu_seconds": cpu}},
                    work / "model.pt")
         ckpt.unlink(missing_ok=True)
     if world > 1:
@@ -169,7 +203,7 @@ def train(work: Path, P: dict, settings: dict) -> dict:
         log("training: loaded cached result")
         return torch.load(result)
     world = settings["world"]
-    log(f"training: {P['steps']} steps x {P['batch']} scenes, {world} rank(s)")
+    log(f"training: {total_steps(P)} steps x {P['batch']} scenes, {world} rank(s)")
     if world == 1:
         train_rank(0, 1, work, P, settings)
     else:
@@ -203,7 +237,6 @@ def main(argv=None) -> None:
     settings = {**P, "first_scene": FIRST_SCENE, "world": world_size(), "config": make_config(tok).to_dict(),
                 "tokenizer_sha256": sha256(TOKENIZER)}
     state = train(work, P, settings)
-    train_wall = time.time() - T0
     model = ClipMini(make_config(tok))
     model.load_state_dict(state["model"])
     model.eval()
@@ -230,9 +263,16 @@ def main(argv=None) -> None:
                        "projections": count(model.visual_projection) + count(model.text_projection) + 1,
                        "total": count(model)},
         "temperature": round(1 / float(model.logit_scale.clamp(max=LOGIT_SCALE_MAX).exp()), 5),
-        "train_seconds": round(float(state["seconds"]), 1), "eval_seconds": round(eval_seconds, 1),
-        "wall_seconds": round(time.time() - T0, 1), "cpu_seconds": round(cpu_seconds(), 1),
-        "train_wall_seconds_this_command": round(train_wall, 1),
+        # training's wall and CPU seconds add up over resumed commands (checkpoints carry them); the totals are the
+        # earlier commands' training plus the whole of this command
+        "train_seconds": round(float(state["seconds"]), 1), "train_cpu_seconds": round(float(state["cpu_seconds"]), 1),
+        "eval_seconds": round(eval_seconds, 1), "resumed_from": state["resumed_from"],
+        "load_average_during_training": {"mean": round(sum(state["load_averages"]) / max(1, len(state["load_averages"])), 2),
+                                         "max": round(max(state["load_averages"], default=0.0), 2),
+                                         "samples": len(state["load_averages"])},
+        "wall_seconds": round(state["resumed_from"]["seconds"] + time.time() - T0, 1),
+        "cpu_seconds": round(state["resumed_from"]["cpu_seconds"] + cpu_seconds(), 1),
+        "wall_seconds_this_command": round(time.time() - T0, 1),
         "retrieval": retrieval, "graph": graph, "files": files,
         "bytes": sum(f["bytes"] for f in files.values()),
     }
