@@ -32,19 +32,35 @@ export async function fetchFrame<M>(
     const body = (await response.json().catch(() => null)) as { error?: string } | null;
     throw new Error(body?.error ?? `${url}: HTTP ${response.status}`);
   }
-  const length = Number(response.headers.get("content-length") ?? 0);
   const reader = response.body?.getReader();
-  if (reader === undefined || !(length > 0)) return decodeFrame<M>(await response.arrayBuffer());
-  const buffer = new Uint8Array(length);
-  let at = 0;
+  if (reader === undefined) return decodeFrame<M>(await response.arrayBuffer());
+  // With a length (no compression on the way) the chunks go straight into one buffer; without, they are joined.
+  const length = Number(response.headers.get("content-length") ?? 0);
+  const chunks: Uint8Array[] = [];
+  let buffer = new Uint8Array(Math.max(length || 0, 0));
+  let filled = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    if (at + value.length > length) throw new Error(`${url}: more bytes than announced`);
-    buffer.set(value, at);
-    at += value.length;
+    if (chunks.length === 0 && filled + value.length <= buffer.length) {
+      buffer.set(value, filled);
+      filled += value.length;
+    } else {
+      chunks.push(value);
+    }
   }
-  if (at !== length) throw new Error(`${url}: ${at} of ${length} bytes arrived`);
+  if (chunks.length > 0) {
+    const joined = new Uint8Array(filled + chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+    joined.set(buffer.subarray(0, filled));
+    let offset = filled;
+    for (const chunk of chunks) {
+      joined.set(chunk, offset);
+      offset += chunk.length;
+    }
+    buffer = joined;
+  } else if (filled < buffer.length) {
+    throw new Error(`${url}: ${filled} of ${length} bytes arrived`);
+  }
   return decodeFrame<M>(buffer.buffer);
 }
 
