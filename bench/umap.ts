@@ -1,7 +1,7 @@
 // UMAP benchmark, baselines measured in the same run on the same data with the same n_neighbors / min_dist /
 // epochs: (1) Lens (HNSW neighbours + typed-array umap-js pipeline, on every core) against plain umap-js on
 // 20,000 × 256; (2) Lens against umap-learn (pinned in tools/bench/.venv, installed on first use) on Gaussian
-// mixtures of 70,000 × 784 and 100,000 × 128 (optionally 1,000,000 × 128), both layouts scored by the same
+// mixtures of 70,000 × 784 and 100,000 × 128, both layouts scored by the same
 // trustworthiness code (lib/analysis projectionQuality); (3) with --million, Lens alone on 1,000,000 × 128 in a
 // process of its own (so its peak RSS is its own), against the goal of 10 minutes within 8 GB. Writes
 // bench/results/umap.json.

@@ -13,9 +13,11 @@ const STEP = 0; // the caller bumps it to start the next step; workers wait for 
 const DONE = 1; // finished (worker, step) pairs; workers add 1 and notify
 const STOP = 2; // 1: workers return at the next check
 const FAILED = 3; // 1: a worker reported an error on its port
-const CONTROL_SLOTS = 4;
-// Longest a caller waits for the workers without any of them finishing a step before it gives up: covers thread
-// start-up (loading TypeScript) on a busy machine, far shorter than a hang.
+const ALIVE = 4; // bumped by workers inside a long step (throwIfStopped), so the caller sees progress
+const CONTROL_SLOTS = 5;
+// Longest a caller waits for the workers without any of them finishing a step or checking in from a long one
+// (a million points' neighbour search is one step of many minutes) before it gives up: covers thread start-up
+// (loading TypeScript) on a busy machine, far shorter than a hang.
 const STALL_TIMEOUT_MS = 120_000;
 // How often a waiting caller wakes to check for errors and report progress.
 const POLL_MS = 200;
@@ -61,13 +63,16 @@ export class SharedWorkers {
     }
     this.steps++;
     let lastDone = Atomics.load(this.control, DONE);
+    let lastAlive = Atomics.load(this.control, ALIVE);
     let lastChange = Date.now();
     for (;;) {
       const done = Atomics.load(this.control, DONE);
+      const alive = Atomics.load(this.control, ALIVE);
       this.throwIfFailed();
       if (done >= target) return;
-      if (done !== lastDone) {
+      if (done !== lastDone || alive !== lastAlive) {
         lastDone = done;
+        lastAlive = alive;
         lastChange = Date.now();
       } else if (Date.now() - lastChange > STALL_TIMEOUT_MS) {
         this.close();
@@ -135,8 +140,12 @@ export function serveSteps<T>(
 
 class StopRequested extends Error {}
 
-/** For long steps: throws (ending the step quietly) once the caller has asked the threads to stop. */
+/**
+ * For long steps, called every so often: tells the caller the thread is alive, and throws (ending the step
+ * quietly) once the caller has asked the threads to stop.
+ */
 export function throwIfStopped(control: Int32Array): void {
+  Atomics.add(control, ALIVE, 1);
   if (Atomics.load(control, STOP) === 1) throw new StopRequested("stopped by the caller");
 }
 
