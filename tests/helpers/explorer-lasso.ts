@@ -10,6 +10,8 @@ const LASSO_MOVES = 48;
 export async function lassoLeftHalfOf(
   page: Page,
   panelIndex: number,
+  /** How much of the panel's width the loop spans from its left edge (a half by default, all of it with 1). */
+  width = 0.5,
 ): Promise<{ moveMs: number; releasedAt: number }> {
   await page.keyboard.press("l");
   const box = await page.getByTestId("projection-panel").nth(panelIndex).locator("canvas").boundingBox();
@@ -18,7 +20,7 @@ export async function lassoLeftHalfOf(
   // layout: a lasso around the left half selects some points but never all of them.
   const inset = 4;
   const left = box.x + inset;
-  const middle = box.x + box.width / 2;
+  const middle = Math.min(box.x + box.width * width, box.x + box.width - inset);
   const top = box.y + inset;
   const bottom = box.y + box.height - inset;
   // The loop's sides, each from one corner to the next: top edge, centre line, bottom edge, left edge.
