@@ -137,9 +137,13 @@ class GreedySearch implements Search {
 
   step(logits: Float32Array, t: number): { tokens: number[]; parents: number[] } | null {
     const { config, ids } = this;
-    const logprobs = processedLogprobs(logits, 0, this.vocab, [...config.prefixIds, ...ids], t, config);
-    const token = argmax(logprobs);
-    this.score += logprobs[token] ?? 0;
+    // The processed log-probabilities' argmax and value, without materialising them: a forced token has
+    // log-probability 0, otherwise the best unbanned logit less the row's log-sum-exp.
+    const forced = forcedToken(t, config);
+    const row = logits.subarray(0, this.vocab);
+    const token =
+      forced ?? argmaxExcept(row, bannedNgramTokens([...config.prefixIds, ...ids], config.noRepeatNgramSize));
+    this.score += forced === null ? (row[token] ?? 0) - logSumExp(row) : 0;
     ids.push(token);
     if (isStop(token, config) || t >= config.maxNewTokens - 1) return null;
     return { tokens: [token], parents: [0] };
@@ -259,12 +263,7 @@ function processedLogprobs(
   config: GenerationConfig,
 ): Float32Array {
   const out = logSoftmax(logits.subarray(row * vocab, (row + 1) * vocab));
-  const forced =
-    step === 0 && config.forcedBosId !== null
-      ? config.forcedBosId
-      : config.isEosForcedAtLimit && step === config.maxNewTokens - 1
-        ? config.eosId
-        : null;
+  const forced = forcedToken(step, config);
   if (forced !== null) {
     // Hugging Face's forced-token processors set every other logit to -inf and the forced one to 0.
     out.fill(-Infinity);
@@ -273,6 +272,12 @@ function processedLogprobs(
   }
   for (const banned of bannedNgramTokens(history, config.noRepeatNgramSize)) out[banned] = -Infinity;
   return out;
+}
+
+/** The token the forced-BOS / forced-EOS processors impose at `step`, or null. */
+function forcedToken(step: number, config: GenerationConfig): number | null {
+  if (step === 0 && config.forcedBosId !== null) return config.forcedBosId;
+  return config.isEosForcedAtLimit && step === config.maxNewTokens - 1 ? config.eosId : null;
 }
 
 /** Tokens that would repeat an n-gram already in `history` (Hugging Face's NoRepeatNGramLogitsProcessor). */
@@ -286,23 +291,33 @@ export function bannedNgramTokens(history: readonly number[], n: number): number
   return banned;
 }
 
-function logSoftmax(row: Float32Array): Float32Array {
+function logSumExp(row: Float32Array): number {
   let max = -Infinity;
   for (const value of row) if (value > max) max = value;
   let sum = 0;
   for (const value of row) sum += Math.exp(value - max);
-  const logSum = max + Math.log(sum);
+  return max + Math.log(sum);
+}
+
+function logSoftmax(row: Float32Array): Float32Array {
+  const logSum = logSumExp(row);
   const out = new Float32Array(row.length);
   for (let i = 0; i < row.length; i++) out[i] = (row[i] ?? 0) - logSum;
   return out;
 }
 
-/** Index of the largest value; the first one on ties, like torch.argmax. */
-export function argmax(values: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++)
-    if ((values[i] ?? -Infinity) > (values[best] ?? -Infinity)) best = i;
-  return best;
+/** argmax over the indices not in `excluded`, the first on ties like torch.argmax; 0 when all are excluded. */
+function argmaxExcept(values: Float32Array, excluded: readonly number[]): number {
+  let best = -1;
+  let bestValue = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] ?? -Infinity;
+    if (value > bestValue && !excluded.includes(i)) {
+      best = i;
+      bestValue = value;
+    }
+  }
+  return Math.max(0, best);
 }
 
 function topK(values: Float32Array, k: number): number[] {

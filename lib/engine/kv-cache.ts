@@ -35,6 +35,16 @@ export class KvCache {
     this.entries.clear();
   }
 
+  /** The cached tensors, for another cache of the same graph to start from (tensors are never changed in place). */
+  snapshot(): ReadonlyMap<string, Tensor<Float32Array>> {
+    return new Map(this.entries);
+  }
+
+  restore(entries: ReadonlyMap<string, Tensor<Float32Array>>): void {
+    this.entries.clear();
+    for (const [name, tensor] of entries) this.entries.set(name, tensor);
+  }
+
   /** Keeps the call's `present.*` outputs as the next past; `isKept(past)` false leaves that entry as it was. */
   update(
     outputs: Readonly<Record<string, Tensor<Float32Array>>>,

@@ -11,6 +11,43 @@ const PAST_INPUT = /^past_key_values\.(\d+)\.(key|value)$/;
 const ATTENTION_OUTPUT = /^attentions\.\d+$/;
 
 /**
+ * Prompt prefixes that several prompts start with (the text before the image and the image, shared by every
+ * question about it): [U, Pp, hidden], run once on first use for their key/value cache.
+ */
+export class PromptPrefixes {
+  private past: Promise<ReadonlyMap<string, Tensor<Float32Array>>> | null = null;
+
+  constructor(
+    private readonly lm: LanguageModelParts,
+    readonly embeds: Tensor<Float32Array>,
+  ) {}
+
+  /** The prefixes' key/value cache, [U, heads, Pp, headDim] per past input. */
+  cache(): Promise<ReadonlyMap<string, Tensor<Float32Array>>> {
+    this.past ??= this.run();
+    return this.past;
+  }
+
+  private async run(): Promise<ReadonlyMap<string, Tensor<Float32Array>>> {
+    const { decoder } = this.lm;
+    const [rows = 1, length = 0] = this.embeds.dims;
+    const cache = new KvCache(decoder, PAST_INPUT);
+    const out = await decoder.run(
+      { inputs_embeds: this.embeds, attention_mask: ones64([rows, length]), ...cache.feeds(rows, false) },
+      decoder.outputs.map((o) => o.name).filter((n) => n.startsWith("present.")),
+    );
+    cache.update(out);
+    return cache.snapshot();
+  }
+}
+
+/** Prompt n of a batch continues prefix `ofPrompt[n]` of `prefixes`. */
+export interface SharedPrefix {
+  prefixes: PromptPrefixes;
+  ofPrompt: readonly number[];
+}
+
+/**
  * The language model as a Stepper over a batch of prompts of one length (text embeddings with the visual tokens
  * spliced in, [N, P, hidden]; the graph places tokens at past_length + arange(T), so rows of one length are what a
  * batch can hold without moving positions), each expanded to `rows` beams after the prompt. With the cache each
@@ -34,16 +71,31 @@ export class LanguageModelStepper implements Stepper {
   /** Row r of the current batch continues prompt `rowPrompt[r]`. */
   private rowPrompt: number[] = [];
 
+  /**
+   * With `prefix`, `promptEmbeds` holds only what follows each prompt's prefix: the prompts start from their
+   * prefix's cache, which for a causal model gives the logits of the whole prompts (without a cache, the whole
+   * prompts run).
+   */
+  private readonly promptEmbeds: Tensor<Float32Array>;
+  private readonly prefix: SharedPrefix | null;
+
   constructor(
     private readonly lm: LanguageModelParts,
-    private readonly promptEmbeds: Tensor<Float32Array>,
+    promptEmbeds: Tensor<Float32Array>,
     private readonly embed: EmbedTokens,
     private readonly useCache: boolean,
+    prefix: SharedPrefix | null = null,
   ) {
     this.vocabSize = vocabularySize(lm.decoder);
     this.sequenceCount = promptEmbeds.dims[0] ?? 1;
     this.cache = new KvCache(lm.decoder, PAST_INPUT);
     this.attentionNames = lm.decoder.outputs.map((o) => o.name).filter((n) => ATTENTION_OUTPUT.test(n));
+    // Without a cache every step re-runs the whole prompts: the prefixes are joined to them here.
+    const isJoined = prefix !== null && !this.isCaching;
+    this.promptEmbeds = isJoined
+      ? concatTokens([gatherRows(prefix.prefixes.embeds, prefix.ofPrompt), promptEmbeds])
+      : promptEmbeds;
+    this.prefix = isJoined ? null : prefix;
   }
 
   get hasAttention(): boolean {
@@ -69,7 +121,11 @@ export class LanguageModelStepper implements Stepper {
     this.attentionRows.push(...this.rowPrompt.map(() => []));
     this.promptLastHidden = [];
     // Each prompt runs once; its cache and logits are then copied to every beam.
-    const logits = await this.run(this.promptEmbeds, false);
+    if (this.prefix !== null) {
+      this.cache.restore(await this.prefix.prefixes.cache());
+      this.cache.reorder(this.prefix.ofPrompt);
+    }
+    const logits = await this.run(this.promptEmbeds, this.prefix !== null);
     this.generated = Array.from({ length: prompts * rows }, () => []);
     if (rows === 1) return logits;
     this.rowPrompt = Array.from({ length: prompts * rows }, (_, r) => Math.floor(r / rows));

@@ -2,7 +2,7 @@ import type { Tensor } from "~/lib/tensor";
 import { type AttentionGrids, attentionToGrid, concatQueries } from "./attention-grids";
 import { UnsupportedRequestError } from "./errors";
 import { batchesOf, generateBatch } from "./generation";
-import { LanguageModelStepper, lastHiddenStates } from "./language-model-stepper";
+import { LanguageModelStepper, lastHiddenStates, PromptPrefixes } from "./language-model-stepper";
 import type { LanguageModelParts, LoadedModel } from "./load-model";
 import { hasLanguageModel, type LanguageModelManifest } from "./manifest";
 import { type EmbedTokens, tokenEmbedder } from "./token-embeddings";
@@ -103,11 +103,75 @@ async function questionText(model: LoadedModel, question: string): Promise<Quest
 }
 
 function withVisualTokens(text: QuestionText, visualTokens: Tensor<Float32Array>): Tensor<Float32Array> {
+  const { prefix, suffix } = splitPrompt(text, visualTokens);
+  return concatTokens([prefix, suffix]);
+}
+
+/**
+ * A prompt as the text before the image plus the image ([1, Pp, H], the part the questions about one image
+ * share) and the text after it ([1, Ps, H]).
+ */
+interface Prompt {
+  before: number[];
+  visualTokens: Tensor<Float32Array>;
+  prefix: Tensor<Float32Array>;
+  suffix: Tensor<Float32Array>;
+}
+
+function splitPrompt(text: QuestionText, visualTokens: Tensor<Float32Array>): Prompt {
   const visual =
     visualTokens.dims.length === 2
       ? { data: visualTokens.data, dims: [1, ...visualTokens.dims] }
       : visualTokens;
-  return concatTokens([text.embedded[0], visual, text.embedded[1]]);
+  return {
+    before: text.before,
+    visualTokens,
+    prefix: concatTokens([text.embedded[0], visual]),
+    suffix: text.embedded[1],
+  };
+}
+
+/**
+ * The prompts' decoding batches, each with its stepper. Prompts about one image after the same text share a
+ * prefix, which runs once for all of them; prefixes come in chunks of at most a batch (so their cache stays the
+ * size of one batch's), and each chunk's prompts are batched by the length of what follows the prefix.
+ */
+function* promptBatches(
+  lm: LanguageModelParts,
+  prompts: readonly Prompt[],
+  numBeams: number,
+  useCache: boolean,
+): Generator<{ group: number[]; stepper: LanguageModelStepper }> {
+  const distinct: { prompt: Prompt; members: number[] }[] = [];
+  for (const [i, prompt] of prompts.entries()) {
+    const same = distinct.find(
+      (d) =>
+        d.prompt.visualTokens === prompt.visualTokens &&
+        d.prompt.before.length === prompt.before.length &&
+        d.prompt.before.every((id, k) => id === prompt.before[k]),
+    );
+    if (same) same.members.push(i);
+    else distinct.push({ prompt, members: [i] });
+  }
+  const perPrefix = Math.max(1, ...distinct.map((d) => d.members.length));
+  const prefixLength = (d: (typeof distinct)[number]) => d.prompt.prefix.dims[1] ?? 0;
+  for (const chunk of batchesOf(distinct, prefixLength, numBeams * perPrefix)) {
+    const shared = chunk.map((k) => distinct[k] as (typeof distinct)[number]);
+    const prefixes = new PromptPrefixes(lm, concatBatch(shared.map((d) => d.prompt.prefix)));
+    const members = shared.flatMap((d, u) => d.members.map((index) => ({ index, u })));
+    const suffixLength = (m: (typeof members)[number]) => prompts[m.index]?.suffix.dims[1] ?? 0;
+    for (const batch of batchesOf(members, suffixLength, numBeams)) {
+      const rows = batch.map((b) => members[b] as (typeof members)[number]);
+      const suffixes = concatBatch(rows.map((m) => prompts[m.index]?.suffix as Tensor<Float32Array>));
+      yield {
+        group: rows.map((m) => m.index),
+        stepper: new LanguageModelStepper(lm, suffixes, embedder(lm), useCache, {
+          prefixes,
+          ofPrompt: rows.map((m) => m.u),
+        }),
+      };
+    }
+  }
 }
 
 function embedder(lm: LanguageModelParts): EmbedTokens {
@@ -141,8 +205,9 @@ export async function answerQuestion(
 }
 
 /**
- * Asks many (image, question) pairs with batched decoding: prompts of one length decode together, one model call
- * per step, finished answers leaving the batch, so each answer is exactly the one `answerQuestion` gives alone.
+ * Asks many (image, question) pairs with batched decoding: the part of the prompt up to the end of the image runs
+ * once per image, then the questions of one length decode together, one model call per step, finished answers
+ * leaving the batch, so each answer is exactly the one `answerQuestion` gives alone.
  * The images share one token geometry (`options.grid`). Answers in input order.
  */
 export async function answerQuestions(
@@ -152,14 +217,13 @@ export async function answerQuestions(
 ): Promise<LanguageAnswer[]> {
   const language = languageModelOf(model);
   const { lm, manifest } = language;
-  const embed = embedder(lm);
   // The text around the image depends only on the question: embedded once per question, not once per image.
   const texts = new Map<string, QuestionText>();
-  const prompts: { before: number[]; embeds: Tensor<Float32Array> }[] = [];
+  const prompts: Prompt[] = [];
   for (const { visualTokens, question } of items) {
     const text = texts.get(question) ?? (await questionText(model, question));
     texts.set(question, text);
-    prompts.push({ before: text.before, embeds: withVisualTokens(text, visualTokens) });
+    prompts.push(splitPrompt(text, visualTokens));
   }
   const stops = stopIds(language);
   const numBeams = Math.max(1, options.numBeams ?? 1);
@@ -175,9 +239,7 @@ export async function answerQuestions(
   };
   const isStop = (id: number) => id === stops.eosId || stops.stopIds.includes(id);
   const answers: LanguageAnswer[] = new Array(items.length);
-  for (const group of batchesOf(prompts, (prompt) => prompt.embeds.dims[1] ?? 0, numBeams)) {
-    const embeds = concatBatch(group.map((i) => prompts[i]?.embeds as Tensor<Float32Array>));
-    const stepper = new LanguageModelStepper(lm, embeds, embed, options.useCache ?? true);
+  for (const { group, stepper } of promptBatches(lm, prompts, numBeams, options.useCache ?? true)) {
     const generated = await generateBatch(
       stepper,
       group.map(() => config),
@@ -191,7 +253,9 @@ export async function answerQuestions(
       let attentionRows = stepper.attentionRows[k] ?? [];
       if (stepper.hasAttention && numBeams > 1) {
         // Beams ran several rows at once: replay the chosen answer as one row for its attention.
-        const replay = new LanguageModelStepper(lm, prompt.embeds, embed, true);
+        const [alone] = promptBatches(lm, [prompt], 1, true);
+        if (alone === undefined) throw new Error("no batch for one prompt");
+        const replay = alone.stepper;
         await replay.first(1);
         for (const id of ids.slice(0, -1)) await replay.next([id], [0]);
         attentionRows = replay.attentionRows[0] ?? [];
