@@ -148,15 +148,15 @@ async function canvas2dDrawMs(page: Page, points: number, size: number): Promise
   );
 }
 
-async function measureSize(browser: Browser, url: string, points: number) {
+async function measureSize(browser: Browser, baseUrl: string, runId: string, points: number) {
   const visits = [];
   const baseline = [];
   const lassos = [];
   const memory = [];
   for (let r = 0; r < REPEATS; r++) {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await routeSyntheticRun(page, points);
-    visits.push(await explorerVisit(page, url));
+    await routeSyntheticRun(page, runId, points);
+    visits.push(await explorerVisit(page, `${baseUrl}/runs/${runId}/explore`));
     const drawn = Number(await page.getByTestId("projection-panel").first().getAttribute("data-points"));
     if (drawn !== points) throw new Error(`the panel shows ${drawn} points, not ${points}`);
     if (points >= INTERACTIVE_FROM) {
@@ -217,7 +217,7 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg()[0];
   try {
     for (const points of SIZES) {
-      rows.push(await measureSize(browser, `${stack.baseUrl}/runs/${runId}/explore`, points));
+      rows.push(await measureSize(browser, stack.baseUrl, runId, points));
       console.log(JSON.stringify(rows.at(-1)));
     }
   } finally {

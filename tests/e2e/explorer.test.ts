@@ -341,7 +341,7 @@ describe("projection explorer at scale", () => {
     timeout: 240_000,
   }, async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await routeSyntheticRun(page);
+    await routeSyntheticRun(page, runId);
     // A real run's page (an unknown run is a 404), its analysis data replaced by the synthetic points.
     const times = await openExplorer(page, `${baseUrl}/runs/${runId}/explore`);
     timings.synthetic200kFirstRenderMs = times.firstRenderMs;

@@ -10,7 +10,9 @@ import { encodeFrame } from "~/lib/viz/typed-frame";
  * explorer page of any real run (an unknown run's page is a 404). The binary point table and panel are encoded
  * exactly as the route handlers encode them (lib/viz/typed-frame.ts), point details are answered per request
  * as tRPC would; the real server answers everything else, so the page, bundles and rendering path are the
- * production ones and only the data is made up. Building a million points takes about a second, no database.
+ * production ones and only the data is made up. Building a million points takes about a second, no database, so
+ * the frames are built before the page is opened: a real server reads stored coordinates, it does not make them
+ * while the explorer waits.
  */
 export const SYNTHETIC_POINTS = 200_000;
 const BLOBS = 8;
@@ -110,17 +112,15 @@ function streamBatchBody(results: Record<string, unknown>): string {
 }
 
 /**
- * Answers the page's requests for the synthetic run: the binary point table and panel, and every tRPC batch
- * that calls a synthetic procedure — those with the synthetic data, the others in the same batch with NOT_FOUND
- * (the synthetic run has no run row, links or health of its own).
+ * Answers the page's requests for the synthetic run shown on run `runId`'s explorer: the binary point table and
+ * panel, and every tRPC batch that calls a synthetic procedure — those with the synthetic data, the others in the
+ * same batch with NOT_FOUND (the synthetic run has no run row, links or health of its own).
  */
-export async function routeSyntheticRun(page: Page, points = SYNTHETIC_POINTS): Promise<void> {
+export async function routeSyntheticRun(page: Page, runId: string, points = SYNTHETIC_POINTS): Promise<void> {
   const table = Buffer.from(syntheticTable(points));
-  let panel: Buffer | undefined;
+  const panel = Buffer.from(syntheticPanel(points, runId));
   await page.route("**/api/runs/*/points**", async (route) => {
     const url = new URL(route.request().url());
-    const runId = decodeURIComponent(url.pathname.split("/")[3] ?? "");
-    panel ??= Buffer.from(syntheticPanel(points, runId));
     const body = url.pathname.endsWith("/points") ? table : panel;
     await route.fulfill({ status: 200, contentType: "application/octet-stream", body });
   });
