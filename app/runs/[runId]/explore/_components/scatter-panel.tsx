@@ -3,9 +3,11 @@
 import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useRef, useState } from "react";
 import { arrowDirection, centralPoint, nextPoint } from "~/lib/viz/point-navigation";
 import { BoxBrush } from "./box-brush";
-import type { Rendering, ScatterEvents, ScatterProps, ScatterRenderer } from "./scatter-renderer";
+import { LassoOverlay } from "./lasso-overlay";
+import type { Rendering, ScatterEvents, ScatterProps, ScatterRenderer, Tool } from "./scatter-renderer";
 
 interface ScatterPanelProps extends ScatterProps {
+  tool: Tool;
   title: string;
   subtitle: string;
   renderer: Rendering;
@@ -24,7 +26,7 @@ export interface PanelLabel {
   colour: string;
 }
 
-/** One small multiple: a WebGL scatter plot with its title, projection quality, hover card and box tool. */
+/** One small multiple: a WebGL scatter plot with its title, projection quality, hover card, lasso and box tools. */
 export function ScatterPanel(props: ScatterPanelProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const plotRef = useRef<ScatterRenderer | null>(null);
@@ -55,7 +57,16 @@ export function ScatterPanel(props: ScatterPanelProps) {
     plotRef.current = plot;
     const observer = new ResizeObserver(([entry]) => setSize(entry?.contentRect.width ?? 0));
     observer.observe(canvas);
+    // The lasso and box overlays take the pointer; the wheel still zooms the plot under them.
+    const container = canvas.parentElement;
+    const forwardWheel = (event: WheelEvent) => {
+      if (event.target === canvas) return;
+      event.preventDefault();
+      canvas.dispatchEvent(new WheelEvent(event.type, event));
+    };
+    container?.addEventListener("wheel", forwardWheel, { passive: false });
     return () => {
+      container?.removeEventListener("wheel", forwardWheel);
       observer.disconnect();
       plotRef.current = null;
       plot.destroy();
@@ -69,8 +80,8 @@ export function ScatterPanel(props: ScatterPanelProps) {
 
   const { coords, codes, colours, selected, tool } = props;
   useEffect(() => {
-    void plotRef.current?.update({ coords, codes, colours, selected, tool });
-  }, [coords, codes, colours, selected, tool]);
+    void plotRef.current?.update({ coords, codes, colours, selected });
+  }, [coords, codes, colours, selected]);
 
   // Keyboard traversal: arrows move between points, Enter opens the point, Space adds it to or drops it from
   // the selection.
@@ -150,6 +161,9 @@ export function ScatterPanel(props: ScatterPanelProps) {
             </span>
           );
         })}
+        {tool === "lasso" ? (
+          <LassoOverlay onLasso={(polygon) => plotRef.current?.selectPolygon(polygon)} />
+        ) : null}
         {tool === "box" ? <BoxBrush size={size} onBox={(rect) => plotRef.current?.selectBox(rect)} /> : null}
         {hover !== null ? (
           <div

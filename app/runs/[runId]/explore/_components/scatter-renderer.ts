@@ -7,13 +7,14 @@ import { FULL_VIEW, levelOfDetail, type ViewBox } from "~/lib/viz/level-of-detai
 /**
  * Why regl-scatterplot: it draws points as WebGL point sprites from float textures, so one draw call renders
  * millions of points at interactive frame rates (plotly's scattergl stalls around 100,000), and it ships what the
- * explorer needs on top: a lasso, hover ray-casting through a KD-tree, programmatic selection for linking
- * panels, and d3 scales for overlays. Many panels share one WebGL context (`createRenderer`), so nine
- * small multiples stay well under the browser's limit of ~16 contexts.
+ * explorer needs on top: hover ray-casting through a KD-tree, programmatic selection for linking panels, and d3
+ * scales for overlays. Many panels share one WebGL context (`createRenderer`), so nine small multiples stay well
+ * under the browser's limit of ~16 contexts.
  *
  * Past `DRAW_BUDGET` points a panel draws a density-aware subsample (lib/viz/level-of-detail.ts) of what is in
- * view, refined when the camera stops: software WebGL redraws every drawn point on each frame of a lasso. The
- * lasso and box still select among all points (lib/viz/lasso.ts on the panel's typed coordinates).
+ * view, refined when the camera stops: software WebGL redraws every drawn point on each frame. The lasso and box
+ * are 2-D overlays (lasso-overlay.tsx, box-brush.tsx), not regl-scatterplot's lasso, so drawing a loop redraws no
+ * points; they select among all points (lib/viz/lasso.ts on the panel's typed coordinates).
  */
 
 type SharedRenderer = ReturnType<typeof createRenderer>;
@@ -27,7 +28,6 @@ export interface ScatterProps {
   colours: string[];
   /** Panel-local indices of the selected points, sorted. */
   selected: Uint32Array;
-  tool: Tool;
 }
 
 export interface ScatterEvents {
@@ -45,9 +45,6 @@ export interface ScatterEvents {
 
 // Unselected points keep a quarter of their opacity while something is selected: context stays visible.
 const INACTIVE_OPACITY = 0.25;
-// A lasso that closes where it started ends in a "click" on the point under the pointer; a click this soon after a
-// lasso is that, not a request to open the point.
-const CLICK_AFTER_LASSO_MS = 300;
 // Outlines mark selected points; past this many points they merge into a blob, so they get thinner.
 const DENSE_POINTS = 10_000;
 const BACKGROUND = "#161a21";
@@ -72,9 +69,7 @@ export function createRendering(): Rendering {
 export class ScatterRenderer {
   private readonly plot: ReturnType<typeof createScatterplot>;
   private props: ScatterProps | null = null;
-  private isLassoing = false;
   private isDestroyed = false;
-  private lassoEndedAt = -Infinity;
   private hasDrawn = false;
   /** The rows drawn (all of them up to the budget) and each row's index among them (-1: not drawn). */
   private drawn: Uint32Array = new Uint32Array(0);
@@ -95,28 +90,13 @@ export class ScatterRenderer {
       pointColorActive: SELECTED_COLOUR,
       pointColorHover: SELECTED_COLOUR,
       opacityInactiveScale: INACTIVE_OPACITY,
-      lassoColor: "#5eb1ff",
-      lassoInitiator: false,
       // Escape is the explorer's (explorer.tsx): it must not clear the selection while closing the image viewer.
       deselectOnEscape: false,
       // d3 scales from [-1, 1] to canvas pixels, kept in step with the camera (the box tool inverts them).
       xScale: scaleLinear().domain([-1, 1]),
       yScale: scaleLinear().domain([-1, 1]),
     });
-    this.plot.subscribe("lassoStart", () => {
-      this.isLassoing = true;
-    });
     this.plot.subscribe("select", ({ points }) => this.handleSelect(points));
-    // The lasso's polygon (in the points' own [-1, 1] space) selects among every point of the panel.
-    this.plot.subscribe("lassoEnd", ({ coordinates }) => {
-      const wasLassoing = this.isLassoing;
-      this.isLassoing = false;
-      this.lassoEndedAt = performance.now();
-      if (wasLassoing && this.props !== null && coordinates.length >= 3)
-        this.events.onSelect(
-          pointsInPolygon(this.props.coords, coordinates as unknown as [number, number][]),
-        );
-    });
     this.plot.subscribe("deselect", () => this.events.onSelect(new Uint32Array(0)));
     this.plot.subscribe("pointOver", (index) => {
       const [x, y] = this.plot.getScreenPosition(index) ?? [0, 0];
@@ -138,15 +118,10 @@ export class ScatterRenderer {
     return [xScale(coords[2 * index] as number), yScale(coords[2 * index + 1] as number)];
   }
 
-  /**
-   * Regl-scatterplot selects among the drawn points and publishes "select": a lasso's selection comes from its
-   * polygon instead (lassoEnd); a plain click on a point opens it and keeps the current selection.
-   */
+  /** A click on a point selects it in regl-scatterplot: here it opens the point and keeps the current selection. */
   private handleSelect(points: number[]): void {
-    if (this.isLassoing) return;
     const [clicked] = points;
-    const isLassoClick = performance.now() - this.lassoEndedAt < CLICK_AFTER_LASSO_MS;
-    if (clicked !== undefined && !isLassoClick) this.events.onOpen(this.drawn[clicked] ?? clicked);
+    if (clicked !== undefined) this.events.onOpen(this.drawn[clicked] ?? clicked);
     this.showSelection({ preventEvent: true });
   }
 
@@ -163,7 +138,7 @@ export class ScatterRenderer {
 
   private showSelection(options: { preventEvent: boolean }): void {
     const next = this.drawnSelection();
-    // A lasso's points are already selected by regl-scatterplot itself: selecting them again costs a redraw.
+    // Selecting what is already selected (a click's point kept) would cost a redraw.
     const current = this.plot.get("selectedPoints") as number[];
     if (current.length === next.length) {
       const isSelected = new Uint8Array(this.drawn.length);
@@ -180,7 +155,6 @@ export class ScatterRenderer {
     this.props = next;
     const isNewData = previous?.coords !== next.coords || previous?.codes !== next.codes;
     const settings: Parameters<typeof this.plot.set>[0] = {};
-    if (previous?.tool !== next.tool) settings.mouseMode = next.tool === "lasso" ? "lasso" : "panZoom";
     // With colours per category, regl-scatterplot indexes the selected and hovered colours by category too: they
     // need one entry per category (a single colour leaves selected points in their category colour).
     if (previous?.colours !== next.colours)
@@ -242,10 +216,10 @@ export class ScatterRenderer {
   /** Once the camera rests, draws the level of detail of what is in view (only panels over the budget). */
   private scheduleRefine(): void {
     const props = this.props;
-    if (props === null || props.codes.length <= DRAW_BUDGET || this.isLassoing) return;
+    if (props === null || props.codes.length <= DRAW_BUDGET) return;
     clearTimeout(this.refineTimer);
     this.refineTimer = setTimeout(() => {
-      if (this.isDestroyed || this.isLassoing || this.props !== props) return;
+      if (this.isDestroyed || this.props !== props) return;
       const view = this.visibleView();
       const key = JSON.stringify(view);
       if (key === this.drawnView) return;
@@ -276,19 +250,22 @@ export class ScatterRenderer {
     if (drawnIndex >= 0) this.plot.hover(drawnIndex, { showReticleOnce: true });
   }
 
-  /** Selects the points inside a rectangle given in canvas pixels (the box tool). */
-  selectBox([[left, top], [right, bottom]]: [[number, number], [number, number]]): void {
+  /** Selects every point of the panel inside a polygon given in canvas pixels (the lasso tool). */
+  selectPolygon(pixels: readonly (readonly [number, number])[]): void {
     const xScale = this.plot.get("xScale");
     const yScale = this.plot.get("yScale");
-    if (xScale === null || yScale === null) return;
-    const [x0, x1] = [xScale.invert(left), xScale.invert(right)];
-    const [y0, y1] = [yScale.invert(top), yScale.invert(bottom)];
-    this.isLassoing = true;
-    this.plot.lassoSelect([
-      [x0, y0],
-      [x1, y0],
-      [x1, y1],
-      [x0, y1],
+    if (xScale === null || yScale === null || this.props === null) return;
+    const polygon = pixels.map(([x, y]) => [xScale.invert(x), yScale.invert(y)] as const);
+    this.events.onSelect(pointsInPolygon(this.props.coords, polygon));
+  }
+
+  /** Selects the points inside a rectangle given in canvas pixels (the box tool). */
+  selectBox([[left, top], [right, bottom]]: [[number, number], [number, number]]): void {
+    this.selectPolygon([
+      [left, top],
+      [right, top],
+      [right, bottom],
+      [left, bottom],
     ]);
   }
 
