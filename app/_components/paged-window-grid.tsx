@@ -62,11 +62,14 @@ export function PagedWindowGrid<T>({
     <div ref={listRef} data-testid={testId} data-total={total} data-loaded={items.length}>
       <VirtualGridRows
         virtualizer={virtualizer}
-        items={items}
+        count={items.length}
         columns={columns}
         gap={layout.gap}
         className={rowClassName}
-        renderItem={renderItem}
+        renderItem={(position) => {
+          const item = items[position];
+          return item === undefined ? null : renderItem(item);
+        }}
       />
       <p className="text-muted text-sm" aria-live="polite">
         {isLoadingMore ? "Loading more images…" : `${items.length} of ${total} ${noun}`}

@@ -4,23 +4,25 @@ import type { Virtualizer } from "@tanstack/react-virtual";
 import type { ReactNode } from "react";
 
 /**
- * The rows a virtualizer has in view, each a grid row of `columns` items positioned absolutely inside a box of
- * the list's full height; rows are measured once drawn, so items may be of any height.
+ * The rows a virtualizer has in view, each a grid row of `columns` of the list's `count` items positioned
+ * absolutely inside a box of the list's full height; rows are measured once drawn, so items may be of any height.
+ * Items are drawn by position, so a list of a million needs no array of a million.
  */
-export function VirtualGridRows<T, S extends Element | Window>({
+export function VirtualGridRows<S extends Element | Window>({
   virtualizer,
-  items,
+  count,
   columns,
   gap,
   className,
   renderItem,
 }: {
   virtualizer: Virtualizer<S, Element>;
-  items: readonly T[];
+  count: number;
   columns: number;
   gap: number;
   className?: string;
-  renderItem: (item: T) => ReactNode;
+  /** The item at `position` (0..count-1). */
+  renderItem: (position: number) => ReactNode;
 }) {
   return (
     <div className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
@@ -36,9 +38,16 @@ export function VirtualGridRows<T, S extends Element | Window>({
             transform: `translateY(${row.start - virtualizer.options.scrollMargin}px)`,
           }}
         >
-          {items.slice(row.index * columns, (row.index + 1) * columns).map(renderItem)}
+          {positionsOfRow(row.index, columns, count).map(renderItem)}
         </ul>
       ))}
     </div>
   );
+}
+
+function positionsOfRow(row: number, columns: number, count: number): number[] {
+  const positions: number[] = [];
+  for (let position = row * columns; position < Math.min(count, (row + 1) * columns); position++)
+    positions.push(position);
+  return positions;
 }

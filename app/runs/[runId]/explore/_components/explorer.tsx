@@ -7,11 +7,10 @@ import { SimilarImages } from "~/app/_components/similar-images";
 import { categoriesOfItems } from "~/lib/viz/categories";
 import { clusterKeywords, clusterSample } from "~/lib/viz/cluster-keywords";
 import { colourClusters, describeColourBy, NO_CLUSTER, parseColourBy } from "~/lib/viz/colour-by";
-import { decodeIndexRanges, encodeIndexRanges } from "~/lib/viz/index-ranges";
 import { pointClusters } from "~/lib/viz/panels";
 import { rowsWithCode } from "~/lib/viz/patches";
 import { pickSource } from "~/lib/viz/pick-source";
-import { PointSet } from "~/lib/viz/point-set";
+import { createSelectionCodec } from "~/lib/viz/selection-codec";
 import type { ViewState } from "~/lib/viz/view-state";
 import { useTRPC } from "../../../../_trpc/react";
 import { ColourControls } from "./colour-controls";
@@ -50,14 +49,6 @@ const NO_TABLE: PointTable = {
   status: new Uint8Array(0),
   codes: new Uint16Array(0),
 };
-function decodeSelection(text: string, limit: number): PointSet {
-  try {
-    return PointSet.of(decodeIndexRanges(text, limit), limit);
-  } catch {
-    // A hand-edited or stale URL: show the view without a selection rather than fail.
-    return PointSet.EMPTY;
-  }
-}
 
 /** Small multiples of one run's projections, linked by selection, with colouring, gallery, share and export. */
 export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
@@ -86,9 +77,11 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
   }, [state.sources, available]);
   const reference = pickSource(shown, state.reference);
   const patchSource = pickSource(available, state.patchSource || reference);
+  // One codec for the explorer's lifetime, so memoised selections depend on their text alone.
+  const [selections] = useState(createSelectionCodec);
   const selectedImages = useMemo(
-    () => decodeSelection(state.selection, table.count),
-    [state.selection, table.count],
+    () => selections.decode(state.selection, table.count),
+    [selections, state.selection, table.count],
   );
   const view = useViewPanels({
     runId,
@@ -104,8 +97,8 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
     () =>
       view.selectionField === "selection"
         ? selectedImages
-        : decodeSelection(state.patchSelection, view.count),
-    [view.selectionField, selectedImages, state.patchSelection, view.count],
+        : selections.decode(state.patchSelection, view.count),
+    [view.selectionField, selectedImages, selections, state.patchSelection, view.count],
   );
 
   const colourByText = state.colourBy === "" ? table.colourBy : state.colourBy;
@@ -157,9 +150,8 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
   const rendering = useSharedRendering();
   const { selectionField, count } = view;
   const select = useCallback(
-    (indices: ArrayLike<number>) =>
-      onStateChange({ [selectionField]: encodeIndexRanges(PointSet.of(indices, count).indices) }),
-    [onStateChange, selectionField, count],
+    (indices: ArrayLike<number>) => onStateChange({ [selectionField]: selections.encode(indices, count) }),
+    [onStateChange, selectionField, selections, count],
   );
   const open = useCallback((imageId: string) => onStateChange({ image: imageId }), [onStateChange]);
   /** Opens item `index` of the panels: its point's image. */
@@ -181,15 +173,13 @@ export function Explorer({ runId, state, onStateChange, pins }: ExplorerProps) {
         onStateChange({
           mode: "images",
           image: "",
-          selection: encodeIndexRanges(
-            PointSet.of(
-              found.map((point) => point.index),
-              table.count,
-            ).indices,
+          selection: selections.encode(
+            found.map((point) => point.index),
+            table.count,
           ),
         }),
       ),
-    [onStateChange, fetchDetails, table.count],
+    [onStateChange, fetchDetails, selections, table.count],
   );
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {

@@ -2,7 +2,7 @@
 
 import { useQueries } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useMemo, useRef } from "react";
+import { useRef } from "react";
 import { useTRPC } from "~/app/_trpc/react";
 import { ImageThumbnail } from "../../../../_components/image-thumbnail";
 import { useGridColumns } from "../../../../_components/use-grid-columns";
@@ -58,8 +58,6 @@ export function SelectionGallery({
   });
   const byIndex = new Map<number, AnalysisPoint>();
   for (const page of details) for (const point of page.data ?? []) byIndex.set(point.index, point);
-  // The grid's items are positions in the gallery; each shows its point once its page of details is in.
-  const positions = useMemo(() => Array.from({ length: count }, (_, position) => position), [count]);
   return (
     <section aria-label="Gallery" className="space-y-3">
       <h2 className="font-medium text-muted text-sm uppercase tracking-wide">
@@ -77,10 +75,11 @@ export function SelectionGallery({
       >
         <VirtualGridRows
           virtualizer={virtualizer}
-          items={positions}
+          count={count}
           columns={columns}
           gap={GAP}
           className="p-1"
+          // Each position shows its point once its page of details is in.
           renderItem={(position) => {
             const image = byIndex.get(indexAt(position));
             if (image === undefined)
