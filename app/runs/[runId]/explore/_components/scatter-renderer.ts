@@ -75,6 +75,7 @@ export class ScatterRenderer {
   private drawn: Uint32Array = new Uint32Array(0);
   private drawnIndexOf = new Int32Array(0);
   private refineTimer: ReturnType<typeof setTimeout> | undefined;
+  private selectionFrame = 0;
   /** The view the drawn level of detail is for, so a camera that comes back to rest there draws nothing new. */
   private drawnView = "";
 
@@ -148,6 +149,20 @@ export class ScatterRenderer {
     this.plot.select(next, options);
   }
 
+  /**
+   * A new selection is highlighted once the browser has painted what came with it (the count, the gallery): under
+   * software WebGL the frame that highlights it takes a few hundred milliseconds and would hold that paint back.
+   */
+  private showSelectionAfterPaint(): void {
+    cancelAnimationFrame(this.selectionFrame);
+    // A frame callback runs just before a paint; a task queued from it runs after that paint.
+    this.selectionFrame = requestAnimationFrame(() =>
+      setTimeout(() => {
+        if (!this.isDestroyed) this.showSelection({ preventEvent: true });
+      }),
+    );
+  }
+
   async update(next: ScatterProps): Promise<void> {
     // Updates await the renderer; one may still be on its way when the panel goes.
     if (this.isDestroyed) return;
@@ -167,7 +182,7 @@ export class ScatterRenderer {
     if (Object.keys(settings).length > 0) await this.plot.set(settings);
     if (this.isDestroyed) return;
     if (!isNewData) {
-      if (previous?.selected !== next.selected) this.showSelection({ preventEvent: true });
+      if (previous?.selected !== next.selected) this.showSelectionAfterPaint();
       return;
     }
     const view = this.visibleView();
@@ -272,6 +287,7 @@ export class ScatterRenderer {
   destroy(): void {
     this.isDestroyed = true;
     clearTimeout(this.refineTimer);
+    cancelAnimationFrame(this.selectionFrame);
     this.plot.destroy();
   }
 }
