@@ -28,8 +28,6 @@ export class FlorenceDecoderStepper implements Stepper {
   private rows = 1;
   /** Row r decodes prompt `rowPrompt[r]`. */
   private rowPrompt: number[] = [];
-  /** The batch row of each row of the last logits (rows of finished sequences can stay in the batch). */
-  private batchRow: number[] = [];
   private encoderStates!: Tensor<Float32Array>;
   private encoderMask!: Tensor<BigInt64Array>;
   private sequences: number[][] = [];
@@ -54,12 +52,11 @@ export class FlorenceDecoderStepper implements Stepper {
   }
 
   async first(rows: number): Promise<Float32Array> {
+    this.rows = rows;
     this.rowPrompt = Array.from({ length: this.sequenceCount * rows }, (_, r) => Math.floor(r / rows));
-    this.rows = this.rowPrompt.length;
     this.encoderStates = gatherRows(this.encoded.states, this.rowPrompt);
     this.encoderMask = gatherRows(this.encoded.mask, this.rowPrompt);
     this.sequences = this.rowPrompt.map(() => [this.model.generation.decoderStartId]);
-    this.batchRow = this.rowPrompt.map((_, r) => r);
     this.cache.clear();
     return this.run(
       this.sequences.map((s) => s.slice(-1)),
@@ -67,23 +64,8 @@ export class FlorenceDecoderStepper implements Stepper {
     );
   }
 
-  async next(tokens: readonly number[], logitRows: readonly number[]): Promise<Float32Array> {
-    this.sequences = logitRows.map((parent, row) => [...(this.sequences[parent] ?? []), tokens[row] ?? 0]);
-    const parents = logitRows.map((row) => this.batchRow[row] ?? 0);
-    const isCaching = this.useCache && this.cache.isSupported;
-    if (isCaching && isAscending(parents) && 2 * parents.length > this.rows) {
-      // Greedy rows whose sequence finished stay in the batch on a pad token until half of it has finished:
-      // moving the encoder states and caches costs more than decoding a few idle rows (rows are independent).
-      this.batchRow = parents;
-      const fed = new Array<number>(this.rows).fill(this.model.generation.padId);
-      for (const [r, row] of parents.entries()) fed[row] = tokens[r] ?? 0;
-      const logits = await this.run(
-        fed.map((token) => [token]),
-        true,
-      );
-      return pickRows(logits, parents, this.vocabSize);
-    }
-    this.batchRow = parents.map((_, r) => r);
+  async next(tokens: readonly number[], parents: readonly number[]): Promise<Float32Array> {
+    this.sequences = parents.map((parent, row) => [...(this.sequences[parent] ?? []), tokens[row] ?? 0]);
     const rowPrompt = parents.map((parent) => this.rowPrompt[parent] ?? 0);
     // Beams of one prompt share its encoder rows; they move only when rows change prompt or leave the batch.
     const isPromptMoved =
@@ -94,7 +76,7 @@ export class FlorenceDecoderStepper implements Stepper {
       this.encoderStates = gatherRows(this.encoderStates, parents);
       this.encoderMask = gatherRows(this.encoderMask, parents);
     }
-    if (!isCaching) return this.run(this.sequences, false);
+    if (!this.useCache || !this.cache.isSupported) return this.run(this.sequences, false);
     this.cache.reorder(parents, (past) => isPromptMoved || isSelfAttention(past));
     return this.run(
       tokens.map((token) => [token]),
@@ -163,15 +145,6 @@ export class FlorenceDecoderStepper implements Stepper {
       feeds.use_cache_branch = { data: [useCacheBranch], dims: [1] };
     return { ...feeds, ...this.cache.feeds(this.rows, useCacheBranch) };
   }
-}
-
-const isAscending = (rows: readonly number[]) => rows.every((row, r) => r === 0 || row > (rows[r - 1] ?? 0));
-
-/** Rows `rows` of [batch, vocab] logits, in that order. */
-function pickRows(logits: Float32Array, rows: readonly number[], vocab: number): Float32Array {
-  const out = new Float32Array(rows.length * vocab);
-  for (const [r, row] of rows.entries()) out.set(logits.subarray(row * vocab, (row + 1) * vocab), r * vocab);
-  return out;
 }
 
 /** [rows, heads, T, S] → row `row`'s first `steps` queries, [1, heads, steps, S]. */
