@@ -122,11 +122,16 @@ describe("contrastive miniature (CLIP ONNX layout)", () => {
   }
 
   it("tools/contrastive-mini Python unit tests pass (every test_*.py)", { timeout: 120_000 }, () => {
+    // spawnSync blocks the event loop, so vitest's own timeout cannot end a hung run: the child gets its own
+    // (a two-rank gloo test once hung at 100 % CPU with its peer gone).
     const run = spawnSync(PYTHON, ["-m", "unittest", "discover", "-p", "test_*.py"], {
       cwd: path.join(ROOT, "tools", "contrastive-mini"),
       encoding: "utf8",
       env: { ...process.env, OPENBLAS_NUM_THREADS: "1" },
+      timeout: 110_000,
+      killSignal: "SIGKILL",
     });
+    expect(run.signal, `timed out: ${run.stderr.slice(-4000)}`).toBeNull();
     expect(run.status, run.stderr.slice(-4000)).toBe(0);
     expect(run.stderr).toMatch(/^OK/m);
   });
