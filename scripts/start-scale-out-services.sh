@@ -18,6 +18,9 @@ if [ "$(as_postgres psql -qtAc "SELECT 1 FROM pg_roles WHERE rolname = 'lens'")"
   as_postgres psql -qc "CREATE ROLE lens LOGIN CREATEDB PASSWORD 'lens'" >&2
   as_postgres psql -qc "CREATE DATABASE lens OWNER lens" >&2
 fi
+# DROP DATABASE … WITH (FORCE) of a test database ends its other sessions; one without a role of its own (a
+# background worker after the heavy scale-out run) needs pg_signal_backend, or the drop fails.
+as_postgres psql -qc "GRANT pg_signal_backend TO lens" >/dev/null 2>&1
 
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no >&2
