@@ -4,6 +4,7 @@ import { lastPosition, vocabularySize } from "./florence-decoder";
 import type { Stepper } from "./generation";
 import { gatherRows, KvCache } from "./kv-cache";
 import type { LanguageModelParts } from "./load-model";
+import type { FeedValue, OrtGraph } from "./ort-graph";
 import type { EmbedTokens } from "./token-embeddings";
 import { concatTokens, ones64, repeatRows, sliceTokens } from "./token-ops";
 
@@ -30,10 +31,9 @@ export class PromptPrefixes {
 
   private async run(): Promise<ReadonlyMap<string, Tensor<Float32Array>>> {
     const { decoder } = this.lm;
-    const [rows = 1, length = 0] = this.embeds.dims;
     const cache = new KvCache(decoder, PAST_INPUT);
     const out = await decoder.run(
-      { inputs_embeds: this.embeds, attention_mask: ones64([rows, length]), ...cache.feeds(rows, false) },
+      uncachedFeeds(decoder, this.embeds),
       decoder.outputs.map((o) => o.name).filter((n) => n.startsWith("present.")),
     );
     cache.update(out);
@@ -187,15 +187,18 @@ export async function lastHiddenStates(
   lm: LanguageModelParts,
   inputsEmbeds: Tensor<Float32Array>,
 ): Promise<Tensor<Float32Array>> {
-  const out = await lm.decoder.run(
-    {
-      inputs_embeds: inputsEmbeds,
-      attention_mask: ones64([1, inputsEmbeds.dims[1] ?? 0]),
-      ...new KvCache(lm.decoder, PAST_INPUT).feeds(1, false),
-    },
-    ["last_hidden_state"],
-  );
+  const out = await lm.decoder.run(uncachedFeeds(lm.decoder, inputsEmbeds), ["last_hidden_state"]);
   return required(out, "last_hidden_state");
+}
+
+/** A pass over whole sequences [rows, T, hidden] from an empty cache. */
+function uncachedFeeds(decoder: OrtGraph, inputsEmbeds: Tensor<Float32Array>): Record<string, FeedValue> {
+  const [rows = 1, length = 0] = inputsEmbeds.dims;
+  return {
+    inputs_embeds: inputsEmbeds,
+    attention_mask: ones64([rows, length]),
+    ...new KvCache(decoder, PAST_INPUT).feeds(rows, false),
+  };
 }
 
 /** [rows, heads, Q, K] → row `row`'s [1, heads, 1, K]: the last query's (the position predicting the next token). */
