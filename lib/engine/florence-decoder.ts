@@ -17,10 +17,19 @@ export interface EncodedPrompt {
   attentionMask: Tensor<BigInt64Array>;
 }
 
+/** Encoder positions are padded (masked out) to a multiple of this, so prompts of nearby lengths decode together. */
+const KEY_LENGTH_STEP = 16;
+
+/** The encoder length a prompt of `length` positions is decoded at: its cross-attention keys, padding included. */
+export function decoderKeyLength(length: number): number {
+  return Math.ceil(length / KEY_LENGTH_STEP) * KEY_LENGTH_STEP;
+}
+
 /**
- * The Florence-2 decoder as a Stepper over a batch of encoded prompts of one length S (rows of equal shape need no
- * padding, so each row's logits are those of its prompt decoded alone), each expanded to `rows` beams. With a
- * cache it feeds one token per step and reorders the cache by parent row; without, it re-runs every sequence.
+ * The Florence-2 decoder as a Stepper over a batch of encoded prompts of one padded length (`decoderKeyLength`),
+ * each expanded to `rows` beams. A prompt is decoded at that padded length whether alone or in a batch, and rows of
+ * equal shape do not change each other's logits, so each row's logits are those of its prompt decoded alone. With
+ * a cache it feeds one token per step and reorders the cache by parent row; without, it re-runs every sequence.
  */
 export class FlorenceDecoderStepper implements Stepper {
   readonly vocabSize: number;
@@ -28,11 +37,12 @@ export class FlorenceDecoderStepper implements Stepper {
   private rows = 1;
   /** Row r decodes prompt `rowPrompt[r]`. */
   private rowPrompt: number[] = [];
-  private encoderStates!: Tensor<Float32Array>;
   private encoderMask!: Tensor<BigInt64Array>;
   private sequences: number[][] = [];
   private readonly cache: KvCache;
   private readonly encoded: { states: Tensor<Float32Array>; mask: Tensor<BigInt64Array> };
+  /** Each prompt's own encoder length S (the keys its cross-attention maps keep). */
+  private readonly keyLengths: number[];
 
   constructor(
     private readonly model: LoadedModel,
@@ -42,19 +52,19 @@ export class FlorenceDecoderStepper implements Stepper {
     this.vocabSize = vocabularySize(model.decoder);
     this.cache = new KvCache(model.decoder, PAST_INPUT);
     this.sequenceCount = prompts.length;
-    const length = prompts[0]?.hiddenStates.dims[1] ?? 0;
-    if (prompts.some((p) => p.hiddenStates.dims[1] !== length))
-      throw new Error("a decoder batch needs encoded prompts of one length");
+    this.keyLengths = prompts.map((p) => p.hiddenStates.dims[1] ?? 0);
+    const length = decoderKeyLength(this.keyLengths[0] ?? 0);
+    if (this.keyLengths.some((s) => decoderKeyLength(s) !== length))
+      throw new Error("a decoder batch needs encoded prompts of one padded length");
     this.encoded = {
-      states: concatBatch(prompts.map((p) => p.hiddenStates)),
-      mask: concatBatch(prompts.map((p) => p.attentionMask)),
+      states: concatBatch(prompts.map((p) => padPositions(p.hiddenStates, length))),
+      mask: concatBatch(prompts.map((p) => padPositions(p.attentionMask, length))),
     };
   }
 
   async first(rows: number): Promise<Float32Array> {
     this.rows = rows;
     this.rowPrompt = Array.from({ length: this.sequenceCount * rows }, (_, r) => Math.floor(r / rows));
-    this.encoderStates = gatherRows(this.encoded.states, this.rowPrompt);
     this.encoderMask = gatherRows(this.encoded.mask, this.rowPrompt);
     this.sequences = this.rowPrompt.map(() => [this.model.generation.decoderStartId]);
     this.cache.clear();
@@ -72,10 +82,7 @@ export class FlorenceDecoderStepper implements Stepper {
       rowPrompt.length !== this.rowPrompt.length || rowPrompt.some((p, r) => p !== this.rowPrompt[r]);
     this.rowPrompt = rowPrompt;
     this.rows = parents.length;
-    if (isPromptMoved) {
-      this.encoderStates = gatherRows(this.encoderStates, parents);
-      this.encoderMask = gatherRows(this.encoderMask, parents);
-    }
+    if (isPromptMoved) this.encoderMask = gatherRows(this.encoderMask, parents);
     if (!this.useCache || !this.cache.isSupported) return this.run(this.sequences, false);
     this.cache.reorder(parents, (past) => isPromptMoved || isSelfAttention(past));
     return this.run(
@@ -103,7 +110,9 @@ export class FlorenceDecoderStepper implements Stepper {
     });
     const out = await this.model.decoder.run(await this.feeds(padded, false), names);
     return answers.map((ids, row) =>
-      names.map((name) => cropCrossAttention(required(out, name), row, Math.max(1, ids.length))),
+      names.map((name) =>
+        cropCrossAttention(required(out, name), row, Math.max(1, ids.length), this.keyLengths[row] ?? 0),
+      ),
     );
   }
 
@@ -130,7 +139,7 @@ export class FlorenceDecoderStepper implements Stepper {
     useCacheBranch: boolean,
   ): Promise<Record<string, FeedValue>> {
     const embeds = await tokenEmbedder(this.model.embedTokens)(tokens.flat(), tokens.length);
-    const [, , dim = 0] = this.encoderStates.dims;
+    const [, , dim = 0] = this.encoded.states.dims;
     const feeds: Record<string, FeedValue> = {
       inputs_embeds: embeds,
       // With the cache the encoder keys/values come from the past: zero encoder positions keep a graph that
@@ -138,7 +147,7 @@ export class FlorenceDecoderStepper implements Stepper {
       // from recomputing and discarding them.
       encoder_hidden_states: useCacheBranch
         ? { data: new Float32Array(0), dims: [this.rows, 0, dim] }
-        : this.encoderStates,
+        : gatherRows(this.encoded.states, this.rowPrompt),
       encoder_attention_mask: this.encoderMask,
     };
     if (this.model.decoder.hasInput("use_cache_branch"))
@@ -147,17 +156,29 @@ export class FlorenceDecoderStepper implements Stepper {
   }
 }
 
-/** [rows, heads, T, S] → row `row`'s first `steps` queries, [1, heads, steps, S]. */
+/** [1, S, ...] → [1, length, ...], zeros after S (masked-out positions of the states and their mask). */
+function padPositions<T extends Float32Array | BigInt64Array>(tensor: Tensor<T>, length: number): Tensor<T> {
+  const [, positions = 0, ...rest] = tensor.dims;
+  const size = rest.reduce((a, d) => a * d, 1);
+  const out = new (tensor.data.constructor as new (length: number) => T)(length * size);
+  out.set(tensor.data.subarray(0, positions * size) as never);
+  return { data: out, dims: [1, length, ...rest] };
+}
+
+/** [rows, heads, T, S'] → row `row`'s first `steps` queries over its first `keys` keys, [1, heads, steps, keys]. */
 function cropCrossAttention(
   attention: Tensor<Float32Array>,
   row: number,
   steps: number,
+  keys: number,
 ): Tensor<Float32Array> {
-  const [, heads = 0, queries = 0, keys = 0] = attention.dims;
+  const [, heads = 0, queries = 0, padded = 0] = attention.dims;
   const out = new Float32Array(heads * steps * keys);
   for (let h = 0; h < heads; h++) {
-    const src = (row * heads + h) * queries * keys;
-    out.set(attention.data.subarray(src, src + steps * keys), h * steps * keys);
+    for (let q = 0; q < steps; q++) {
+      const src = ((row * heads + h) * queries + q) * padded;
+      out.set(attention.data.subarray(src, src + keys), (h * steps + q) * keys);
+    }
   }
   return { data: out, dims: [1, heads, steps, keys] };
 }

@@ -45,8 +45,11 @@ export interface GenerationConfig {
 export interface Generated {
   /** Generated ids after the start token, including a forced BOS and the final EOS when reached. */
   ids: number[];
-  /** Sum of log-probabilities (greedy) or the length-normalised beam score. */
-  score: number;
+  /**
+   * The length-normalised beam score (beam search); null for greedy decoding, which picks the argmax of the
+   * processed logits without normalising them (a log-sum-exp over the vocabulary per step that nothing reads).
+   */
+  score: number | null;
 }
 
 /** Decodes the stepper's single sequence. */
@@ -128,7 +131,6 @@ interface Search {
 
 class GreedySearch implements Search {
   private readonly ids: number[] = [];
-  private score = 0;
 
   constructor(
     private readonly config: GenerationConfig,
@@ -137,20 +139,21 @@ class GreedySearch implements Search {
 
   step(logits: Float32Array, t: number): { tokens: number[]; parents: number[] } | null {
     const { config, ids } = this;
-    // The processed log-probabilities' argmax and value, without materialising them: a forced token has
-    // log-probability 0, otherwise the best unbanned logit less the row's log-sum-exp.
-    const forced = forcedToken(t, config);
-    const row = logits.subarray(0, this.vocab);
+    // The processed log-probabilities' argmax without materialising them: the forced token, or the best
+    // unbanned logit (log-softmax keeps the order).
     const token =
-      forced ?? argmaxExcept(row, bannedNgramTokens([...config.prefixIds, ...ids], config.noRepeatNgramSize));
-    this.score += forced === null ? (row[token] ?? 0) - logSumExp(row) : 0;
+      forcedToken(t, config) ??
+      argmaxExcept(
+        logits.subarray(0, this.vocab),
+        bannedNgramTokens([...config.prefixIds, ...ids], config.noRepeatNgramSize),
+      );
     ids.push(token);
     if (isStop(token, config) || t >= config.maxNewTokens - 1) return null;
     return { tokens: [token], parents: [0] };
   }
 
   result(): Generated {
-    return { ids: this.ids, score: this.score };
+    return { ids: this.ids, score: null };
   }
 }
 
@@ -291,16 +294,12 @@ export function bannedNgramTokens(history: readonly number[], n: number): number
   return banned;
 }
 
-function logSumExp(row: Float32Array): number {
+function logSoftmax(row: Float32Array): Float32Array {
   let max = -Infinity;
   for (const value of row) if (value > max) max = value;
   let sum = 0;
   for (const value of row) sum += Math.exp(value - max);
-  return max + Math.log(sum);
-}
-
-function logSoftmax(row: Float32Array): Float32Array {
-  const logSum = logSumExp(row);
+  const logSum = max + Math.log(sum);
   const out = new Float32Array(row.length);
   for (let i = 0; i < row.length; i++) out[i] = (row[i] ?? 0) - logSum;
   return out;

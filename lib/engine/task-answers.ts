@@ -1,7 +1,7 @@
 import type { Tensor } from "~/lib/tensor";
 import { type AttentionGrids, attentionToGrid } from "./attention-grids";
 import type { EncoderState } from "./encode";
-import { FlorenceDecoderStepper } from "./florence-decoder";
+import { decoderKeyLength, FlorenceDecoderStepper } from "./florence-decoder";
 import { batchesOf, generateBatch } from "./generation";
 import type { LoadedModel } from "./load-model";
 import {
@@ -61,8 +61,9 @@ export async function answerTask(
 
 /**
  * Generates the Florence-2 outputs of many encoded prompts (the prompts of a batch of images) with batched
- * decoding: prompts of one encoder length decode together, one decoder call per step, so each answer is exactly
- * the one `answerTask` gives alone (unpadded rows do not change each other's logits). Answers in input order.
+ * decoding: prompts of one padded encoder length (`decoderKeyLength`) decode together, one decoder call per step,
+ * so each answer is exactly the one `answerTask` gives alone (rows of one shape do not change each other's
+ * logits). Answers in input order.
  */
 export async function answerTasks(
   model: LoadedModel,
@@ -73,7 +74,11 @@ export async function answerTasks(
   const taskLimit = model.manifest?.florence2.max_new_tokens;
   const numBeams = Math.max(1, options.numBeams ?? defaults.numBeams);
   const answers: TaskAnswer[] = new Array(items.length);
-  for (const group of batchesOf(items, ({ state }) => state.hiddenStates.dims[1] ?? 0, numBeams)) {
+  for (const group of batchesOf(
+    items,
+    ({ state }) => decoderKeyLength(state.hiddenStates.dims[1] ?? 0),
+    numBeams,
+  )) {
     const states = group.map((i) => items[i]?.state as EncoderState);
     const stepper = new FlorenceDecoderStepper(model, states, options.useCache ?? true);
     const generated = await generateBatch(
