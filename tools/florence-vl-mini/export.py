@@ -11,9 +11,12 @@ Graphs (fp32, opset 17, dynamic batch/sequence axes):
   onnx/llm_embed_tokens.onnx      input_ids -> inputs_embeds
   onnx/llm_decoder.onnx           inputs_embeds, attention_mask, past_key_values.{i}.{key,value}
                                   -> logits, last_hidden_state, present.{i}.{key,value}, attentions.{i} [B,h,T,P+T]
-The merged decoder is one graph (no If node): with use_cache_branch=false the past inputs are ignored (their
-length is gated to 0) and the encoder keys/values are computed from encoder_hidden_states; with true, the past
-decoder keys/values are extended and the past encoder keys/values are used as given.
+The merged decoder is one graph (no If node): with use_cache_branch=false the past decoder keys/values are ignored
+(their length is gated to 0), the past encoder keys/values must have length 0, and the encoder keys/values are
+computed from encoder_hidden_states; with true, the past decoder keys/values are extended and cross-attention reads
+the past encoder keys/values as given (encoder_hidden_states positions past them would be appended; pass 0). The
+present encoder keys/values are the ones a call computes: all of them with false, none with true (the cache keeps
+the first step's), so a cached step never copies the encoder cache.
 """
 
 from __future__ import annotations
@@ -87,17 +90,17 @@ class DecoderMergedGraph(nn.Module):
             dk, dv, ek, ev = past_flat[4 * li:4 * li + 4]
             dk, dv = gate_past(dk, use_cache_branch), gate_past(dv, use_cache_branch)
             ek_new, ev_new = layer.cross_attn.kv(encoder_hidden_states)
-            n = ek.shape[2] * use_cache_branch.to(torch.int64).reshape(())
-            S = ek_new.shape[2]
-            keep = torch.arange(n, device=ek.device)
-            fresh = torch.arange(n, S, device=ek.device)
-            ek = torch.cat([ek.index_select(2, keep), ek_new.index_select(2, fresh)], dim=2)
-            ev = torch.cat([ev.index_select(2, keep), ev_new.index_select(2, fresh)], dim=2)
-            past.append((dk, dv, ek, ev))
+            # Cross-attention reads the cached positions, then those of encoder_hidden_states past them, as two
+            # parts: concatenating them would copy the whole encoder cache on every step.
+            # (Joined to an empty slice of the past, so the exported shapes keep its fixed heads and head size.)
+            fresh = torch.arange(ek.shape[2], ek_new.shape[2], device=ek.device)
+            ek_fresh = torch.cat([ek[:, :, :0], ek_new.index_select(2, fresh)], dim=2)
+            ev_fresh = torch.cat([ev[:, :, :0], ev_new.index_select(2, fresh)], dim=2)
+            past.append((dk, dv, (ek, ek_fresh), (ev, ev_fresh)))
         logits, presents, cross, _ = m.decode(inputs_embeds, encoder_hidden_states, encoder_attention_mask, past)
         outs = [logits]
-        for p in presents:
-            outs += list(p)
+        for k, v, ek, ev in presents:
+            outs += [k, v, ek[1], ev[1]]  # the encoder keys/values this call computed
         if self.extras:
             outs += cross
         return tuple(outs)
@@ -361,7 +364,7 @@ def fvl_manifest(cfg, vl, chat, metrics, ablation, training, files, graphs):
                       "decoder_start_token_id": DECODER_START_ID, "forced_bos_token_id": BOS_ID, "eos_token_id": EOS_ID,
                       "decoding": "greedy", "num_beams": 1, "no_repeat_ngram_size": 0,
                       "max_new_tokens": {TASK_NAMES[t]: MAX_NEW[t] for t in TASKS},
-                      "merged_decoder": "single graph; use_cache_branch=false ignores the past inputs (pass length 0)"},
+                      "merged_decoder": "single graph; use_cache_branch=false ignores the past inputs (pass length 0); true returns empty present encoder keys/values (keep the first step's)"},
         "attention_outputs": {
             "onnx/encoder_model.onnx": {"names": [f"attentions.{i}" for i in range(cfg.enc_layers)],
                                          "shape": "[B, heads, S, S]", "kind": "self-attention probabilities"},
@@ -448,6 +451,8 @@ def reference_cases(model, vl, tok, cfg, chat, images, ref: RefWriter, folder_ke
     logits2, presents2, cross2, _ = model.decode(e2, h, mask, presents)
     outs = {"logits": logits2}
     outs.update(dict(zip(present_names, [t for p in presents2 for t in p])))
+    # a cached step computes no encoder keys/values: its encoder presents are empty
+    outs.update({n: torch.zeros(B, hh, 0, hd) for n in present_names if ".encoder." in n})
     if extras:
         outs.update({f"cross_attentions.{i}": c for i, c in enumerate(cross2)})
     case("onnx/decoder_model_merged.onnx", {"inputs_embeds": e2, "encoder_hidden_states": h, "encoder_attention_mask": mask,

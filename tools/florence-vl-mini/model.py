@@ -274,13 +274,22 @@ class MHA(nn.Module):
         return self.split(self.k(x)), self.split(self.v(x))
 
     def attend(self, x, k, v, mask):
-        """x [B,T,D] queries; k, v [B,h,S,hd]; mask additive broadcastable to [B,h,T,S]."""
+        """x [B,T,D] queries; k, v [B,h,S,hd], or tuples of parts along S attended as their concatenation without
+        building it (the exported decoder's cached and fresh encoder keys/values); mask additive broadcastable to
+        [B,h,T,S]."""
+        ks, vs = (k, v) if isinstance(k, tuple) else ((k,), (v,))
         q = self.split(self.q(x)) * self.hd ** -0.5
-        scores = q @ k.transpose(-2, -1)
+        scores = [q @ part.transpose(-2, -1) for part in ks]
+        scores = scores[0] if len(scores) == 1 else torch.cat(scores, dim=-1)
         if mask is not None:
             scores = scores + mask
         probs = torch.softmax(scores, dim=-1)
-        out = (probs @ v).transpose(1, 2).reshape(x.shape[0], -1, self.heads * self.hd)
+        out, start = None, 0
+        for part in vs:
+            n = part.shape[2]
+            term = probs @ part if len(vs) == 1 else probs[..., start:start + n] @ part
+            out, start = (term if out is None else out + term), start + n
+        out = out.transpose(1, 2).reshape(x.shape[0], -1, self.heads * self.hd)
         return self.o(out), probs
 
 
