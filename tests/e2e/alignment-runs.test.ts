@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Browser, Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "../helpers/browser";
+import { checkUrlStateBox, launchChromium } from "../helpers/browser";
 import { dashboardEnv, encodeWithCli, startDashboard } from "../helpers/dashboard-stack";
 import { copyDemoScenes } from "../helpers/demo-scenes";
 import { ROOT, type RunningProcess, waitUntil } from "../helpers/processes";
@@ -95,7 +95,7 @@ describe("cross-run alignment view", () => {
       expect(await picker.textContent()).toMatch(
         /contrastive scenes\s*contrastive-mini · vision encoder · 20 images/,
       );
-      await page.getByTestId("compare-contrastive scenes").check();
+      await checkUrlStateBox(page.getByTestId("compare-contrastive scenes"));
       await page.waitForURL(/compare=/);
       await page.getByTestId("request-alignment").click();
       await page.waitForURL(/job=/);

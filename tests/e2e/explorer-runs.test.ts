@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "../helpers/browser";
+import { checkUrlStateBox, launchChromium } from "../helpers/browser";
 import { dashboardEnv, encodeWithCli, startDashboard } from "../helpers/dashboard-stack";
 import { copyDemoScenes } from "../helpers/demo-scenes";
 import { lassoLeftHalfOf } from "../helpers/explorer-lasso";
@@ -102,7 +102,7 @@ describe("explorer with panels from two runs", () => {
     await page.getByTestId("panel-picker").locator("summary").click();
     const other = page.locator(`[data-testid="compare-run"][data-run-id="${clipRunId}"]`);
     expect(await other.textContent()).toContain("contrastive scenes");
-    await other.locator('[data-testid="compare-source"][data-source="encoder:clip"]').check();
+    await checkUrlStateBox(other.locator('[data-testid="compare-source"][data-source="encoder:clip"]'));
     await page.getByTestId("panel-picker").locator("summary").click();
     await panelsDrawn(page, 2);
     const titles = await page

@@ -172,7 +172,13 @@ describe.skipIf(TEST_POSTGRES_URL === undefined || TEST_REDIS_URL === undefined)
         (IMAGES - 1) * (sources as string[]).length,
       );
       // The workers page: the live worker with its inference server's provider and model and its recent rate; the
-      // killed one silent since it died.
+      // killed one silent since it died. (On a fast machine the run can finish sooner after the kill than a worker
+      // takes to count as silent, so that is waited for.)
+      await waitUntil(
+        async () => (await listWorkers({ db })).some((worker) => worker.isSilent),
+        60_000,
+        "the killed worker to be listed silent",
+      );
       const listed = await listWorkers({ db });
       expect(listed).toHaveLength(2);
       expect(listed.filter((worker) => worker.isSilent)).toHaveLength(1);
