@@ -6,7 +6,10 @@ import { createUmapGradientTerms } from "./umap-gradient-terms";
 // umap-learn (Hogwild: threads read and write any point unsynchronised, so its parallel layouts are not
 // reproducible) the result does not depend on timing: a thread owns the points of one id range and
 // - moves only its own points in place and reads them live;
-// - reads other threads' points as their owners published them at the end of the previous epoch (`snapshots`);
+// - reads other threads' points as their owners published them at the end of the previous epoch (`snapshots`),
+//   and so its own points too when they are negative samples: one array for every negative sample instead of a
+//   choice between two, which the CPU cannot predict (half of a million points' negatives are any thread's) and
+//   whose mispredictions stall the random reads that bound the loop;
 // - adds the moves it makes to other threads' points into its own `crossMoves` buffer, which their owners fold in
 //   at the start of the next epoch, in thread order.
 // Snapshots and move buffers alternate by epoch parity, so one barrier per epoch separates every write from the
@@ -69,6 +72,13 @@ export function createLayoutThread(
   const edges = edgeEnd - edgeStart;
   const loOffset = lo * 2;
   const hiOffset = hi * 2;
+  // A step's negative samples and their coordinates. An edge sampled every p ≥ 1 epochs is sampled at most
+  // p + 1 epochs after its previous step, whose negative-sample clock was left less than one period p/rate
+  // behind; so a step draws fewer than (p + 1 + p/rate)·rate/p ≤ 2·rate + 1 of them.
+  const drawnCapacity = Math.ceil(2 * negativeSampleRate) + 2;
+  const drawn = new Int32Array(drawnCapacity);
+  const drawnX = new Float64Array(drawnCapacity);
+  const drawnY = new Float64Array(drawnCapacity);
   const foldCrossMoves = (buffers: Float32Array[]) => {
     for (const other of buffers) {
       for (let o = loOffset; o < hiOffset; o++) {
@@ -95,6 +105,23 @@ export function createLayoutThread(
         if ((epochOfNextSample[e] as number) > epoch) continue;
         const j = (heads[edgeStart + e] as number) * 2; // always this thread's point
         const k = (tails[edgeStart + e] as number) * 2;
+        const perNegative = epochsPerNegativeSample[e] as number;
+        const negatives = Math.floor((epoch - (epochOfNextNegativeSample[e] as number)) / perNegative);
+        if (negatives > drawnCapacity) throw new RangeError(`${negatives} negative samples in one step`);
+        // The negative samples are drawn, and their coordinates read, before any arithmetic: the reads hit any of
+        // the n points (at a million, main memory) and none depends on another, so they all wait at once, and
+        // while the positive sample is computed, instead of one after another inside the dependent updates.
+        for (let p = 0; p < negatives; p++) {
+          // xorshift32, inline and scaled by a multiply: a call or an integer division per negative sample
+          // would cost as much as the sample's own arithmetic.
+          state ^= state << 13;
+          state ^= state >>> 17;
+          state ^= state << 5;
+          const o = (((state >>> 0) * uint32ToIndex) | 0) * 2;
+          drawn[p] = o;
+          drawnX[p] = published[o] as number;
+          drawnY[p] = published[o + 1] as number;
+        }
         const tailIsOwn = k >= loOffset && k < hiOffset;
         const tail = tailIsOwn ? embedding : published;
         let dx = (embedding[j] as number) - (tail[k] as number);
@@ -111,28 +138,20 @@ export function createLayoutThread(
           tailMoves[k + 1] = (tailMoves[k + 1] as number) - gy;
         }
         epochOfNextSample[e] = (epochOfNextSample[e] as number) + (epochsPerSample[e] as number);
-        const perNegative = epochsPerNegativeSample[e] as number;
-        const negatives = Math.floor((epoch - (epochOfNextNegativeSample[e] as number)) / perNegative);
         const x = embedding[j] as number;
         const y = embedding[j + 1] as number;
         let moveX = 0;
         let moveY = 0;
         for (let p = 0; p < negatives; p++) {
-          // xorshift32, inline and scaled by a multiply: a call or an integer division per negative sample
-          // would cost as much as the sample's own arithmetic.
-          state ^= state << 13;
-          state ^= state >>> 17;
-          state ^= state << 5;
-          const o = (((state >>> 0) * uint32ToIndex) | 0) * 2;
-          const other = o >= loOffset && o < hiOffset ? embedding : published;
-          dx = x + moveX - (other[o] as number);
-          dy = y + moveY - (other[o + 1] as number);
+          if (drawn[p] === j) continue; // the point itself: no force (umap-js reads it at distance 0)
+          dx = x + moveX - (drawnX[p] as number);
+          dy = y + moveY - (drawnY[p] as number);
           distSquared = dx * dx + dy * dy;
           if (distSquared > 0) {
             const coefficient = twoGammaB * repulsion(distSquared);
             moveX += clip(coefficient * dx) * alpha;
             moveY += clip(coefficient * dy) * alpha;
-          } else if (j !== o) {
+          } else {
             moveX += GRADIENT_CLIP * alpha;
             moveY += GRADIENT_CLIP * alpha;
           }
