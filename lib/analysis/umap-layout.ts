@@ -1,3 +1,4 @@
+import { breadthFirstOrder } from "./breadth-first-order";
 import type { FuzzyGraph } from "./fuzzy-graph";
 import type { Prng } from "./prng";
 import { SharedWorkers } from "./shared-workers";
@@ -7,9 +8,11 @@ import { createLayoutThread, type LayoutSettings, type LayoutShared } from "./um
 // pruned below max/epochs, per-edge sampling by epochs_per_sample, negative sampling, gradient clip 4,
 // linearly decaying learning rate), on flat typed arrays with the 2-D case unrolled, on one thread or several
 // (umap-layout-epoch.ts: how the work is split and why the result depends only on the seed and the thread
-// count). Three departures, none visible in the result, make it several times faster: the gradient
+// count). Four departures, none visible in the result, make it several times faster: the gradient
 // coefficients come from tables (umap-gradient-terms.ts, 1e-6 relative) instead of pow and a division,
-// negative samples are drawn by an inline xorshift seeded from the PRNG, and coordinates are stored as float32.
+// negative samples are drawn by an inline xorshift seeded from the PRNG, coordinates are stored as float32, and
+// the points are relabelled breadth first over the graph (each keeps its starting position) with their edges
+// ordered by head.
 
 export interface LayoutOptions extends LayoutSettings {
   /** Threads sampling the edges (1: inline, on the calling thread). */
@@ -28,40 +31,56 @@ export function optimizeLayout(
   options: LayoutOptions,
 ): Float32Array {
   const { threads, onProgress, ...settings } = options;
+  // The layout runs on points relabelled breadth first (breadth-first-order.ts): linked points are then close in
+  // memory, which at 100,000 points and more is what the random coordinate reads cost.
+  const rank = new Int32Array(n); // relabelled id of each point
+  breadthFirstOrder(graph.heads, graph.tails, n).forEach((point, r) => {
+    rank[point] = r;
+  });
   // float32 halves the randomly accessed working set (negative samples hit any point), which is measurably
   // faster at 100k points; the SGD's own noise is far above float32 rounding.
   const embedding = sharedFloat32(n * 2, threads > 1);
-  for (let i = 0; i < embedding.length; i++) embedding[i] = prng.next() * 2 * INIT_RANGE - INIT_RANGE;
-  const shared = shareEdges(graph, embedding, prng, threads, settings);
+  for (let point = 0; point < n; point++) {
+    const r = rank[point] as number;
+    embedding[r * 2] = prng.next() * 2 * INIT_RANGE - INIT_RANGE;
+    embedding[r * 2 + 1] = prng.next() * 2 * INIT_RANGE - INIT_RANGE;
+  }
+  const shared = shareEdges(graph, rank, embedding, prng, threads, settings);
   if (threads === 1) {
     const thread = createLayoutThread(shared, 0, settings);
     for (let epoch = 0; epoch < settings.epochs; epoch++) {
       thread.runEpoch(epoch);
       onProgress?.((epoch + 1) / settings.epochs);
     }
-    return embedding;
-  }
-  const workers = new SharedWorkers(
-    new URL("./umap-layout-worker.ts", import.meta.url),
-    threads,
-    (index) => ({
-      shared,
-      thread: index,
-      settings,
-    }),
-  );
-  try {
-    // Step 0 builds each thread's state; then one step per epoch, and one to fold in the last epoch's moves.
-    workers.runStep();
-    for (let epoch = 0; epoch < settings.epochs; epoch++) {
+  } else {
+    const workers = new SharedWorkers(
+      new URL("./umap-layout-worker.ts", import.meta.url),
+      threads,
+      (index) => ({
+        shared,
+        thread: index,
+        settings,
+      }),
+    );
+    try {
+      // Step 0 builds each thread's state; then one step per epoch, and one to fold in the last epoch's moves.
       workers.runStep();
-      onProgress?.((epoch + 1) / settings.epochs);
+      for (let epoch = 0; epoch < settings.epochs; epoch++) {
+        workers.runStep();
+        onProgress?.((epoch + 1) / settings.epochs);
+      }
+      workers.runStep();
+    } finally {
+      workers.close();
     }
-    workers.runStep();
-  } finally {
-    workers.close();
   }
-  return embedding;
+  const layout = new Float32Array(n * 2);
+  for (let point = 0; point < n; point++) {
+    const r = rank[point] as number;
+    layout[point * 2] = embedding[r * 2] as number;
+    layout[point * 2 + 1] = embedding[r * 2 + 1] as number;
+  }
+  return layout;
 }
 
 function sharedFloat32(length: number, isShared: boolean): Float32Array {
@@ -70,11 +89,12 @@ function sharedFloat32(length: number, isShared: boolean): Float32Array {
 
 /**
  * Drops edges too weak to be sampled once in `epochs`, gives each the epochs between its samples, and splits the
- * points into `threads` id ranges of about equal sampling work; edges go to the thread owning their head, in
- * their original order.
+ * relabelled points into `threads` id ranges of about equal sampling work; edges are relabelled and ordered by
+ * head (so a thread's edges are its range's, and heads are read in order), in their original order per head.
  */
 function shareEdges(
   graph: FuzzyGraph,
+  rank: Int32Array,
   embedding: Float32Array,
   prng: Prng,
   threads: number,
@@ -84,16 +104,18 @@ function shareEdges(
   const isShared = threads > 1;
   let max = 0;
   for (const w of graph.weights) max = Math.max(max, w);
-  const work = new Float64Array(n); // expected samples per epoch of each head's edges
+  const work = new Float64Array(n); // expected samples per epoch of each (relabelled) head's edges
+  const headStarts = new Int32Array(n + 1); // kept edges per head, then their offsets
   let totalWork = 0;
-  let kept = 0;
   graph.weights.forEach((w, e) => {
     if (w < max / settings.epochs) return;
-    const head = graph.heads[e] as number;
+    const head = rank[graph.heads[e] as number] as number;
     work[head] = (work[head] as number) + w / max;
+    headStarts[head + 1] = (headStarts[head + 1] as number) + 1;
     totalWork += w / max;
-    kept++;
   });
+  for (let i = 0; i < n; i++) headStarts[i + 1] = (headStarts[i + 1] as number) + (headStarts[i] as number);
+  const kept = headStarts[n] as number;
   const pointStarts = new Int32Array(threads + 1);
   let cumulative = 0;
   let thread = 1;
@@ -102,30 +124,20 @@ function shareEdges(
     while (thread < threads && cumulative >= (totalWork * thread) / threads) pointStarts[thread++] = i + 1;
   }
   for (; thread <= threads; thread++) pointStarts[thread] = n;
-  const owner = new Int32Array(n);
-  for (let t = 0; t < threads; t++) owner.fill(t, pointStarts[t], pointStarts[t + 1]);
-  const edgeStarts = new Int32Array(threads + 1);
-  graph.weights.forEach((w, e) => {
-    if (w < max / settings.epochs) return;
-    const slot = (owner[graph.heads[e] as number] as number) + 1;
-    edgeStarts[slot] = (edgeStarts[slot] as number) + 1;
-  });
-  for (let t = 0; t < threads; t++)
-    edgeStarts[t + 1] = (edgeStarts[t + 1] as number) + (edgeStarts[t] as number);
+  const edgeStarts = pointStarts.map((point) => headStarts[point] as number);
   const heads = new Int32Array(isShared ? new SharedArrayBuffer(kept * 4) : new ArrayBuffer(kept * 4));
   const tails = new Int32Array(isShared ? new SharedArrayBuffer(kept * 4) : new ArrayBuffer(kept * 4));
   const epochsPerSample = new Float64Array(
     isShared ? new SharedArrayBuffer(kept * 8) : new ArrayBuffer(kept * 8),
   );
-  const next = edgeStarts.slice(0, threads);
+  const next = headStarts.slice(0, n);
   graph.weights.forEach((w, e) => {
     if (w < max / settings.epochs) return;
-    const head = graph.heads[e] as number;
-    const t = owner[head] as number;
-    const slot = next[t] as number;
-    next[t] = slot + 1;
+    const head = rank[graph.heads[e] as number] as number;
+    const slot = next[head] as number;
+    next[head] = slot + 1;
     heads[slot] = head;
-    tails[slot] = graph.tails[e] as number;
+    tails[slot] = rank[graph.tails[e] as number] as number;
     epochsPerSample[slot] = max / w;
   });
   // xorshift states must be non-zero; thread 0's is the single-thread layout's.
