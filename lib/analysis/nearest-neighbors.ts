@@ -10,8 +10,8 @@ import { SharedWorkers } from "./shared-workers";
 // On several threads the rows are split into one shard per thread (a native index cannot be shared between
 // threads): each thread indexes its shard and searches it for every row, and each row keeps the k nearest of
 // the shards' candidates. Building is split, searching is not (every shard answers every row), but each shard's
-// search has its own beam, so the merged neighbours are at least as exact as one index's. The rows are searched in a locality order
-// (locality-order.ts), which halves the search's time without changing its answers.
+// search has its own beam, so the merged neighbours are at least as exact as one index's. The rows are searched
+// in a locality order (locality-order.ts), which halves the search's time without changing its answers.
 
 export interface KnnGraph {
   indices: Int32Array; // [n, k] neighbour ids, nearest first; column 0 is the point itself
