@@ -36,7 +36,7 @@ import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
 
 from clip_mini import LOGIT_SCALE_MAX, TOKENIZER, ClipMini, ClipMiniConfig, TextConfig, caption_ids, contrastive_loss  # noqa: E402
-from common import lr_at, pixel_values, sha256  # noqa: E402
+from common import leave_group, lr_at, pixel_values, sha256  # noqa: E402
 from retrieval import evaluate  # noqa: E402
 from scenes import dataset, make_scene  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
@@ -123,7 +123,7 @@ def optimizer(model: ClipMini, P: dict) -> torch.optim.Optimizer:
 
 def train_rank(rank: int, world: int, work: Path, P: dict, settings: dict) -> None:
     """One data-parallel rank: rank r takes scenes [r*share, (r+1)*share) of every step's batch. Rank 0 logs and
-    writes the checkpoints and the result."""
+    writes the checkpoints and the result. With more than one rank this is the rank's whole process and ends it."""
     parent = os.getppid()
     if world > 1:
         torch.set_num_threads(1)
@@ -187,7 +187,7 @@ def train_rank(rank: int, world: int, work: Path, P: dict, settings: dict) -> No
                    work / "model.pt")
         ckpt.unlink(missing_ok=True)
     if world > 1:
-        dist.destroy_process_group()
+        leave_group()
 
 
 def cpu_seconds() -> float:

@@ -43,8 +43,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from common import (TASKS, DECODER_START_ID, lr_at, pad, pixel_values, prompt_ids, setup_torch,  # noqa: E402
-                    sha256, task_target)
+from common import (TASKS, DECODER_START_ID, leave_group, lr_at, pad, pixel_values, prompt_ids,  # noqa: E402
+                    setup_torch, sha256, task_target)
 from model import Florence2, FVLConfig, count_params  # noqa: E402
 from scenes import IMAGE_SIZE, corpus_texts, make_scene  # noqa: E402
 from tokenizer import Tokenizer, train_bpe  # noqa: E402
@@ -253,7 +253,8 @@ def phase_stage1(work: Path, P: dict, tok: Tokenizer, cfg: FVLConfig, dev) -> Fl
 def stage1_rank(rank: int, world: int, work: Path, P: dict, tok: Tokenizer, cfg: FVLConfig, device: str,
                 settings: dict, phase: str) -> None:
     """One data-parallel rank of a stage-1 phase: every step, rank r trains on its share of the step's scenes;
-    gradients are averaged across ranks. Rank 0 logs and writes checkpoints (every 200 steps) and the result."""
+    gradients are averaged across ranks. Rank 0 logs and writes checkpoints (every 200 steps) and the result. With
+    more than one rank this is the rank's whole process and ends it."""
     dev = torch.device(device)
     parent = os.getppid()  # the training command; a rank stops when it is gone instead of running on as an orphan
     if world > 1:
@@ -321,7 +322,7 @@ def stage1_rank(rank: int, world: int, work: Path, P: dict, tok: Tokenizer, cfg:
                    work / result)
         ckpt.unlink(missing_ok=True)
     if world > 1:
-        dist.destroy_process_group()
+        leave_group()
 
 
 # ----------------------------------------------------------------------------- main
