@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one thread pool only (torch's); must precede numpy
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+import torch.distributed as dist  # noqa: E402
 
 from scenes import IMAGE_SIZE, PROMPTS, region_target  # noqa: E402
 from tokenizer import BOS_ID, EOS_ID, PAD_ID  # noqa: E402
@@ -45,10 +47,6 @@ def leave_group() -> None:
     rank's function returns) deadlocked in about one two-rank run in fifteen: the main thread holds the GIL and
     waits for the group's work mutex while a worker thread holds that mutex and waits for the GIL to free a finished
     collective's tensor. After the barrier no rank needs another, so the process exits without running destructors."""
-    import sys
-
-    import torch.distributed as dist
-
     dist.barrier()
     sys.stdout.flush()
     sys.stderr.flush()
